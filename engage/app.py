@@ -1,0 +1,131 @@
+"""The application factory: the one list of routes, middleware, stores and plugins."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.config.compression import CompressionConfig
+from litestar.exceptions import HTTPException
+from litestar.logging import LoggingConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from piccolo.engine.postgres import PostgresEngine
+
+from engage import __version__
+from engage.csvio import ImportRejected
+from engage.db.engine import configure, current_engine
+from engage.db.store import DatabaseStore
+from engage.settings import Settings, get_settings, project_root
+from engage.web import errors
+from engage.web.controllers.account import AccountController
+from engage.web.controllers.admin import AdminController, AuditController
+from engage.web.controllers.api import MeController, PeopleController, UnitsController
+from engage.web.controllers.auth import AuthController
+from engage.web.controllers.imports import ImportPagesController, ImportsApiController
+from engage.web.controllers.org import OrgPagesController
+from engage.web.controllers.pages import HomeController
+from engage.web.security import csrf_config, login_rate_limit, session_auth
+
+TEMPLATES = Path(__file__).parent / "web" / "templates"
+SWAGGER = "/static/vendor/swagger-ui"
+
+
+@asynccontextmanager
+async def _database_pool(app: Litestar) -> AsyncIterator[None]:
+    engine = current_engine()
+    pool_size = int(os.environ.get("ENGAGE_DB_POOL", "10"))
+    # SQLite has no pool (Piccolo warns if asked); ENGAGE_DB_POOL=0 opens a connection per query.
+    if isinstance(engine, PostgresEngine) and pool_size > 0:
+        await engine.start_connection_pool(max_size=pool_size)
+        try:
+            yield
+        finally:
+            await engine.close_connection_pool()
+    else:
+        yield
+
+
+def create_app(settings: Settings | None = None, secret_key: str | None = None) -> Litestar:
+    """Build the ASGI app; the database engine must already be configured."""
+    settings = settings or get_settings()
+    secret = secret_key or settings.secret_key
+    if not secret:
+        raise RuntimeError(
+            "no secret key: start the server with `engage serve` (which shares one through the "
+            "database) or set ENGAGE_SECRET_KEY"
+        )
+    auth = session_auth(settings)
+    openapi = OpenAPIConfig(
+        title="engage API",
+        version=__version__,
+        description=(
+            "Org, roster and import API. Log in through /login first: calls use the session "
+            "cookie, and changing calls need the `x-csrftoken` header (value of the "
+            "`engage_csrf` cookie)."
+        ),
+        path="/schema",
+        render_plugins=[
+            SwaggerRenderPlugin(
+                js_url=f"{SWAGGER}/swagger-ui-bundle.js",
+                css_url=f"{SWAGGER}/swagger-ui.css",
+                standalone_preset_js_url=f"{SWAGGER}/swagger-ui-standalone-preset.js",
+                favicon="<link rel='icon' href='/static/img/favicon.svg'>",
+            )
+        ],
+        components=Components(
+            security_schemes={
+                "session": SecurityScheme(type="apiKey", name="engage_session", security_scheme_in="cookie")
+            }
+        ),
+        security=[{"session": []}],
+    )
+    return Litestar(
+        route_handlers=[
+            AuthController,
+            HomeController,
+            OrgPagesController,
+            ImportPagesController,
+            ImportsApiController,
+            AdminController,
+            AuditController,
+            AccountController,
+            MeController,
+            UnitsController,
+            PeopleController,
+            create_static_files_router(
+                path="/static", directories=[project_root() / "static"], opt={"public": True},
+                include_in_schema=False,
+            ),
+        ],
+        on_app_init=[auth.on_app_init],
+        middleware=[login_rate_limit(settings).middleware],
+        csrf_config=csrf_config(secret, settings),
+        stores={"sessions": DatabaseStore("sessions"), "rate_limit": DatabaseStore("rate_limit")},
+        template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
+        openapi_config=openapi,
+        exception_handlers={
+            HTTPException: errors.http_error,
+            ImportRejected: errors.import_rejected,
+            Exception: errors.server_error,
+        },
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        request_max_body_size=settings.max_upload_mb * 1024 * 1024,
+        lifespan=[_database_pool],
+        logging_config=LoggingConfig(log_exceptions="always" if settings.debug else "debug"),
+        debug=settings.debug,
+    )
+
+
+def create_app_from_env() -> Litestar:
+    """Uvicorn factory for worker processes: configure the database from the environment."""
+    settings = get_settings()
+    configure(settings.database_url)
+    return create_app(settings)

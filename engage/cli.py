@@ -1,0 +1,301 @@
+"""The ``engage`` command line: demo, serve, migrate, import, user."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+console = Console()
+err = Console(stderr=True)
+
+
+def _set_database(ctx: click.Context, _: click.Parameter, value: str | None) -> str | None:
+    if value:
+        os.environ["ENGAGE_DATABASE_URL"] = value
+        from engage.settings import get_settings
+
+        get_settings.cache_clear()
+    return value
+
+
+def database_option(func: F) -> F:
+    """``--database URL`` on every command (overrides ``ENGAGE_DATABASE_URL``)."""
+    return click.option(
+        "--database",
+        "-d",
+        metavar="URL",
+        help="postgres://…, sqlite:///PATH or a file path (default ./engage.sqlite3, "
+        "or ENGAGE_DATABASE_URL).",
+        callback=_set_database,
+        expose_value=False,
+        is_eager=True,
+    )(func)
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from synchronous CLI code."""
+    return asyncio.run(coro)
+
+
+async def _prepare() -> str:
+    """Configure the engine, apply migrations; return the instance secret."""
+    from engage.db.engine import configure
+    from engage.db.migrate import instance_secret, migrate
+    from engage.settings import get_settings
+
+    configure(get_settings().database_url)
+    await migrate()
+    return await instance_secret()
+
+
+def _fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    sys.exit(1)
+
+
+def friendly_errors(func: F) -> F:
+    """Turn expected failures into one clear line and exit status 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from engage.auth.accounts import AccountError
+        from engage.auth.passwords import WeakPassword
+        from engage.csvio import ImportRejected
+        from engage.db.engine import DatabaseURLError
+        from engage.demo import NotADemoDatabase
+
+        try:
+            return func(*args, **kwargs)
+        except ImportRejected as exc:
+            err.print(exc.summary(limit=50), highlight=False, markup=False)
+            sys.exit(1)
+        except (AccountError, WeakPassword, DatabaseURLError, NotADemoDatabase) as exc:
+            _fail(str(exc))
+        except OSError as exc:
+            _fail(f"{exc.__class__.__name__}: {exc}")
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="engage")
+def main() -> None:
+    """engage: anonymous staff pulse surveys linked to client satisfaction and retention."""
+
+
+@main.command()
+@database_option
+@friendly_errors
+def migrate() -> None:
+    """Create or update the database schema."""
+    from engage.db.engine import parse_database_url
+    from engage.settings import get_settings
+
+    run(_prepare())
+    console.print(f"Database is up to date: {parse_database_url(get_settings().database_url).describe()}")
+
+
+def _serve(host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        "engage.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,  # access logs would hold client IP addresses
+        server_header=False,
+        proxy_headers=True,
+        forwarded_allow_ips=os.environ.get("ENGAGE_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        log_level="info",
+    )
+
+
+def _share_secret(secret: str) -> None:
+    # Every worker signs sessions and CSRF tokens with the same secret, kept in the database.
+    os.environ.setdefault("ENGAGE_SECRET_KEY", secret)
+    from engage.settings import get_settings
+
+    get_settings.cache_clear()
+
+
+@main.command()
+@database_option
+@click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1, ENGAGE_HOST).")
+@click.option("--port", type=int, default=None, help="Port (default 8000, ENGAGE_PORT).")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes (use PostgreSQL for more than one).")
+@friendly_errors
+def serve(host: str | None, port: int | None, workers: int) -> None:
+    """Serve the web application (applies migrations first)."""
+    from engage.db.engine import parse_database_url
+    from engage.settings import get_settings
+
+    settings = get_settings()
+    target = parse_database_url(settings.database_url)
+    if workers > 1 and target.kind == "sqlite":
+        err.print("[yellow]note:[/] several workers on SQLite work, but PostgreSQL is the production choice.")
+    _share_secret(run(_prepare()))
+    console.print(f"Serving engage on http://{host or settings.host}:{port or settings.port}/ "
+                  f"({target.describe()}, {workers} worker{'s' if workers > 1 else ''})")
+    _serve(host or settings.host, port or settings.port, workers)
+
+
+def _progress() -> tuple[Progress, Callable[[str, int, int], None]]:
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+    tasks: dict[str, Any] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total)
+        bar.update(tasks[stage], completed=done, total=total)
+
+    return bar, update
+
+
+@main.command()
+@database_option
+@click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default 8000).")
+@click.option("--no-serve", is_flag=True, help="Only seed the database, do not start the server.")
+@friendly_errors
+def demo(host: str | None, port: int | None, no_serve: bool) -> None:
+    """Seed a realistic demo organisation (if the database is empty) and serve it."""
+    from engage.demo import seed_demo
+    from engage.settings import get_settings
+
+    settings = get_settings()
+    host = host or settings.host
+    port = port or settings.port
+    bar, update = _progress()
+
+    async def go() -> Any:
+        secret = await _prepare()
+        with bar:
+            seeded = await seed_demo(update)
+        return secret, seeded
+
+    secret, seeded = run(go())
+    _share_secret(secret)
+    url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/"  # noqa: S104
+    console.print(
+        ("Seeded the demo organisation" if seeded.created else "The demo organisation is already seeded")
+        + f" in {settings.database_url}."
+    )
+    table = Table(title=f"Demo logins (password for all: {seeded.password})")
+    table.add_column("role")
+    table.add_column("email")
+    table.add_column("who")
+    for login in seeded.logins:
+        table.add_row(login.role, login.email, login.description)
+    console.print(table)
+    if no_serve:
+        return
+    console.print(f"Open [bold]{url}[/] and log in. Stop with Ctrl+C.")
+    _serve(host, port, 1)
+
+
+@main.group(name="import")
+def import_group() -> None:
+    """Import CSV files (all or nothing: a bad row changes nothing)."""
+
+
+def _import_command(kind: str, help_text: str) -> None:
+    @import_group.command(name=kind, help=help_text)
+    @database_option
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @friendly_errors
+    def command(file: Path) -> None:
+        from engage.imports import run_import
+
+        data = file.read_bytes()
+        bar, update = _progress()
+
+        async def go() -> Any:
+            await _prepare()
+            with bar:
+                return await run_import(kind, data, f"cli:{os.environ.get('USER', 'unknown')}", update)
+
+        summary = run(go())
+        console.print(summary.message(), highlight=False)
+
+
+_import_command("units", "Import units.csv: unit_id,name,parent_id.")
+_import_command("roster", "Import roster.csv: employee_id,email,name,unit_id,role,language,hired_on,left_on.")
+
+
+@main.group()
+def user() -> None:
+    """Manage logins."""
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    value: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return value
+
+
+@user.command(name="create")
+@database_option
+@click.argument("email")
+@click.option("--role", type=click.Choice(["admin", "hr", "manager", "employee"]), default="admin",
+              show_default=True)
+@click.option("--name", default="", help="Display name (default: the roster name, if any).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@friendly_errors
+def user_create(email: str, role: str, name: str, password_stdin: bool) -> None:
+    """Create a login (the first admin, or someone outside the roster)."""
+    from engage import audit
+    from engage.auth.accounts import create_user
+
+    password = _read_password(password_stdin)
+
+    async def go() -> None:
+        await _prepare()
+        await create_user(email, role, name, password)
+        await audit.record(f"cli:{os.environ.get('USER', 'unknown')}", "user.create", f"{email} as {role}")
+
+    run(go())
+    console.print(f"Created {email.strip().lower()} ({role}).")
+
+
+@user.command(name="set-password")
+@database_option
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@friendly_errors
+def user_set_password(email: str, password_stdin: bool) -> None:
+    """Set the password of an existing login."""
+    from engage import audit
+    from engage.auth.accounts import set_password
+
+    password = _read_password(password_stdin)
+
+    async def go() -> None:
+        await _prepare()
+        await set_password(email, password)
+        await audit.record(f"cli:{os.environ.get('USER', 'unknown')}", "user.password", email)
+
+    run(go())
+    console.print(f"Password set for {email.strip().lower()}.")

@@ -1,0 +1,211 @@
+"""Reading the CSV contracts: UTF-8 (BOM accepted), comma-separated, header row.
+
+Every problem becomes a ``RowError`` naming the row (the header is row 1, as in a
+spreadsheet), the column and the reason; imports collect them all and change nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
+from dataclasses import dataclass, field
+from datetime import date
+
+#: Called as progress(stage, done, total) while a long import runs.
+Progress = Callable[[str, int, int], None]
+
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+ISO_MONTH = re.compile(r"^\d{4}-\d{2}$")
+MAX_ERRORS = 200
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """One thing wrong with an input file."""
+
+    row: int | None
+    column: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = []
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column {self.column}")
+        return f"{', '.join(where)}: {self.reason}" if where else self.reason
+
+
+class ImportRejected(Exception):
+    """An import found problems and changed nothing."""
+
+    def __init__(self, what: str, errors: Sequence[RowError], total: int | None = None) -> None:
+        self.what = what
+        self.errors = list(errors)
+        self.total = total if total is not None else len(self.errors)
+        super().__init__(self.summary())
+
+    def summary(self, limit: int = 20) -> str:
+        """A readable message listing the first ``limit`` problems."""
+        head = (
+            f"{self.what}: nothing was imported, {self.total} "
+            f"problem{'s' if self.total != 1 else ''} found"
+        )
+        lines = [head] + [f"  {e}" for e in self.errors[:limit]]
+        if self.total > limit:
+            lines.append(f"  … and {self.total - limit} more")
+        return "\n".join(lines)
+
+
+class ErrorCollector:
+    """Collects row errors up to a cap while still counting all of them."""
+
+    def __init__(self) -> None:
+        self.errors: list[RowError] = []
+        self.total = 0
+
+    def add(self, row: int | None, column: str | None, reason: str) -> None:
+        """Record one problem."""
+        self.total += 1
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append(RowError(row, column, reason))
+
+    def raise_if_any(self, what: str) -> None:
+        """Raise ``ImportRejected`` if anything was recorded."""
+        if self.total:
+            raise ImportRejected(what, self.errors, self.total)
+
+
+@dataclass(slots=True)
+class CSVTable:
+    """Parsed rows: ``rows`` holds (row number, {column: stripped value})."""
+
+    header: list[str]
+    rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+
+
+def decode_utf8(data: bytes, what: str) -> str:
+    """Decode a file as UTF-8 (a BOM is dropped) or say where it is not UTF-8."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        row = data[: exc.start].count(b"\n") + 1
+        raise ImportRejected(
+            what,
+            [
+                RowError(
+                    row,
+                    None,
+                    f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x} at position "
+                    f"{exc.start}); save it as 'CSV UTF-8' and try again",
+                )
+            ],
+        ) from None
+
+
+def read_csv(
+    data: bytes,
+    what: str,
+    required: Sequence[str],
+    optional: Iterable[str] = (),
+) -> CSVTable:
+    """Parse ``data`` and check its header; raise ``ImportRejected`` on any structural fault.
+
+    Column names are matched case-insensitively after trimming; unknown columns are ignored.
+    """
+    text = decode_utf8(data, what)
+    errors = ErrorCollector()
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        raw_header = next(reader, None)
+    except csv.Error as exc:
+        raise ImportRejected(what, [RowError(1, None, f"unreadable header: {exc}")]) from None
+    if raw_header is None or not any(c.strip() for c in raw_header):
+        raise ImportRejected(what, [RowError(None, None, "the file is empty (no header row)")])
+    header = [c.strip().lower() for c in raw_header]
+    seen: set[str] = set()
+    for name in header:
+        if name and name in seen and (name in required or name in set(optional)):
+            errors.add(1, name, "column appears twice in the header")
+        seen.add(name)
+    missing = [c for c in required if c not in seen]
+    if missing:
+        errors.add(
+            1,
+            ", ".join(missing),
+            f"missing required column{'s' if len(missing) > 1 else ''}; the header must have "
+            + ",".join(required),
+        )
+    errors.raise_if_any(what)
+    wanted = [c for c in (*required, *optional) if c in seen]
+    index = {c: header.index(c) for c in wanted}
+    table = CSVTable(header=header)
+    row_number = 1
+    try:
+        for record in reader:
+            row_number += 1
+            if not record or all(not cell.strip() for cell in record):
+                continue  # blank line
+            if len(record) > len(header) and any(c.strip() for c in record[len(header) :]):
+                errors.add(
+                    row_number,
+                    None,
+                    f"has {len(record)} fields but the header has {len(header)}",
+                )
+                continue
+            values = {
+                c: (record[i].strip() if i < len(record) else "") for c, i in index.items()
+            }
+            with_nul = [c for c, value in values.items() if "\x00" in value]
+            for column in with_nul:
+                errors.add(
+                    row_number,
+                    column,
+                    "contains a NUL character, which text cannot hold; "
+                    "is this really a CSV text file?",
+                )
+            if not with_nul:
+                table.rows.append((row_number, values))
+    except csv.Error as exc:
+        errors.add(row_number + 1, None, f"unreadable CSV: {exc}")
+    errors.raise_if_any(what)
+    return table
+
+
+def parse_iso_date(value: str) -> date | None:
+    """``YYYY-MM-DD`` to a date, or None if it is not exactly that."""
+    if not ISO_DATE.match(value):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSummary:
+    """What an import did, for the CLI, the upload page and the API."""
+
+    kind: str
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+    notes: tuple[str, ...] = ()
+
+    def message(self) -> str:
+        """One line a person reads after the import."""
+        text = (
+            f"{self.kind}: {self.rows} rows read — {self.created} created, "
+            f"{self.updated} updated, {self.unchanged} unchanged"
+        )
+        return " ".join([text, *self.notes])
+
+
+def chunked(items: list[T], size: int) -> list[list[T]]:
+    """Split ``items`` into lists of at most ``size`` (for bulk statements)."""
+    return [items[i : i + size] for i in range(0, len(items), size)]

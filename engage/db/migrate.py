@@ -1,0 +1,45 @@
+"""Apply migrations and make sure the rows every installation needs exist."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import secrets
+
+from piccolo.apps.migrations.commands.forwards import run_forwards
+
+from engage.db.tables import KeyValue, OrgSettings
+
+SECRET_KEY_NAME = "instance:secret_key"
+
+
+class MigrationFailed(RuntimeError):
+    """A migration did not apply; the message says which and why."""
+
+
+async def migrate(*, quiet: bool = True) -> None:
+    """Bring the schema up to date, then seed the settings row and the instance secret."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out) if quiet else contextlib.nullcontext():
+        result = await run_forwards(app_name="engage")
+    if not result.success:
+        raise MigrationFailed(result.message or out.getvalue())
+    if not await OrgSettings.exists().run():
+        await OrgSettings.insert(OrgSettings()).run()
+    await instance_secret()
+
+
+async def instance_secret() -> str:
+    """The signing secret shared by every worker: created once, kept in the database."""
+    row = await KeyValue.select(KeyValue.value).where(KeyValue.key == SECRET_KEY_NAME).first().run()
+    if row is not None:
+        return bytes(row["value"]).decode()
+    value = secrets.token_urlsafe(48)
+    await (
+        KeyValue.insert(KeyValue(key=SECRET_KEY_NAME, value=value.encode(), expires_at=None))
+        .on_conflict(target=KeyValue.key, action="DO NOTHING")
+        .run()
+    )
+    row = await KeyValue.select(KeyValue.value).where(KeyValue.key == SECRET_KEY_NAME).first().run()
+    assert row is not None
+    return bytes(row["value"]).decode()

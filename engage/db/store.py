@@ -1,0 +1,112 @@
+"""A Litestar ``Store`` kept in the database, so sessions and rate limits are shared by workers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from litestar.stores.base import NamespacedStore
+
+from engage.db.tables import KeyValue
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _as_aware(value: datetime | str | None) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):  # SQLite may hand back text
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class DatabaseStore(NamespacedStore):
+    """Key-value rows with expiry in the ``kv_store`` table, one namespace per use."""
+
+    __slots__ = ("namespace",)
+
+    def __init__(self, namespace: str = "litestar") -> None:
+        self.namespace = namespace
+
+    def with_namespace(self, namespace: str) -> DatabaseStore:
+        """A store whose keys live under ``namespace`` inside this one."""
+        return DatabaseStore(f"{self.namespace}:{namespace}")
+
+    def _key(self, key: str) -> str:
+        return f"{self.namespace}:{key}"
+
+    async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
+        """Store ``value`` under ``key``, replacing what was there."""
+        data = value.encode() if isinstance(value, str) else value
+        if isinstance(expires_in, int):
+            expires_in = timedelta(seconds=expires_in)
+        expires_at = _now() + expires_in if expires_in is not None else None
+        await (
+            KeyValue.insert(KeyValue(key=self._key(key), value=data, expires_at=expires_at))
+            .on_conflict(
+                target=KeyValue.key,
+                action="DO UPDATE",
+                values=[KeyValue.value, KeyValue.expires_at],
+            )
+            .run()
+        )
+
+    async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
+        """The value under ``key`` unless it is missing or expired; optionally extend its life."""
+        row = (
+            await KeyValue.select(KeyValue.value, KeyValue.expires_at)
+            .where(KeyValue.key == self._key(key))
+            .first()
+            .run()
+        )
+        if row is None:
+            return None
+        expires_at = _as_aware(row["expires_at"])
+        if expires_at is not None and expires_at <= _now():
+            await self.delete(key)
+            return None
+        if renew_for is not None and expires_at is not None:
+            if isinstance(renew_for, int):
+                renew_for = timedelta(seconds=renew_for)
+            await KeyValue.update({KeyValue.expires_at: _now() + renew_for}).where(
+                KeyValue.key == self._key(key)
+            ).run()
+        return bytes(row["value"])
+
+    async def delete(self, key: str) -> None:
+        """Remove ``key`` if present."""
+        await KeyValue.delete().where(KeyValue.key == self._key(key)).run()
+
+    async def delete_all(self) -> None:
+        """Remove every key of this namespace."""
+        await KeyValue.delete().where(KeyValue.key.like(f"{self.namespace}:%")).run()
+
+    async def exists(self, key: str) -> bool:
+        """Whether ``key`` holds an unexpired value."""
+        return await self.get(key) is not None
+
+    async def expires_in(self, key: str) -> int | None:
+        """Seconds until ``key`` expires, or None when it never does or is missing."""
+        row = (
+            await KeyValue.select(KeyValue.expires_at)
+            .where(KeyValue.key == self._key(key))
+            .first()
+            .run()
+        )
+        if row is None:
+            return None
+        expires_at = _as_aware(row["expires_at"])
+        if expires_at is None:
+            return None
+        return max(0, int((expires_at - _now()).total_seconds()))
+
+    async def delete_expired(self) -> int:
+        """Purge expired rows of this namespace; returns how many went."""
+        rows = (
+            await KeyValue.delete()
+            .where(KeyValue.key.like(f"{self.namespace}:%"), KeyValue.expires_at < _now())
+            .returning(KeyValue.id)
+            .run()
+        )
+        return len(rows)

@@ -1,0 +1,51 @@
+"""Settings read once from the environment (and CLI flags, which set the environment)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+DEFAULT_DATABASE = "./engage.sqlite3"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the application reads from its environment."""
+
+    database_url: str
+    secret_key: str | None
+    host: str
+    port: int
+    debug: bool
+    secure_cookies: bool
+    login_attempts_per_minute: int
+    max_upload_mb: int
+
+
+def _flag(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Read settings from ``ENGAGE_*`` environment variables (cached: call once per process)."""
+    env = os.environ
+    return Settings(
+        database_url=env.get("ENGAGE_DATABASE_URL") or DEFAULT_DATABASE,
+        secret_key=env.get("ENGAGE_SECRET_KEY") or None,
+        host=env.get("ENGAGE_HOST", "127.0.0.1"),
+        port=int(env.get("ENGAGE_PORT", "8000")),
+        debug=_flag(env.get("ENGAGE_DEBUG")),
+        secure_cookies=_flag(env.get("ENGAGE_SECURE_COOKIES")),
+        login_attempts_per_minute=int(env.get("ENGAGE_LOGIN_ATTEMPTS_PER_MINUTE", "10")),
+        max_upload_mb=int(env.get("ENGAGE_MAX_UPLOAD_MB", "200")),
+    )
+
+
+def project_root() -> Path:
+    """The folder holding ``static/`` (the source checkout or the installed package root)."""
+    return Path(__file__).resolve().parent.parent

@@ -1,0 +1,1 @@
+"""HTTP: controllers, templates and the security wiring."""

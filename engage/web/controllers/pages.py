@@ -1,0 +1,40 @@
+"""The home page each role lands on, and the health check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get
+from litestar.response import Template
+
+from engage.auth.guards import current_user
+from engage.db.tables import Person, Unit, User
+from engage.org.queries import find_unit
+
+
+class HomeController(Controller):
+    """Landing page after login and a health check for load balancers."""
+
+    path = "/"
+    include_in_schema = False
+
+    @get("/", name="home")
+    async def home(self, request: Request[Any, Any, Any]) -> Template:
+        """What the user can do, with the numbers their role may see."""
+        user = current_user(request)
+        context: dict[str, Any] = {"unit": None, "stats": None}
+        if user.sees_whole_org:
+            context["stats"] = {
+                "units": await Unit.count().run(),
+                "staff": await Person.count().where(Person.left_on.is_null()).run(),
+                "logins": await User.count().where(User.active == True).run(),  # noqa: E712
+            }
+        elif user.unit_code and user.rank >= 1:
+            context["unit"] = await find_unit(user.unit_code, user.scope_path())
+        return Template("home.html", context=context)
+
+    @get("/healthz", opt={"public": True}, name="health")
+    async def health(self) -> dict[str, str]:
+        """Liveness and database reachability."""
+        await Unit.count().run()
+        return {"status": "ok"}

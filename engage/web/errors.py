@@ -1,0 +1,71 @@
+"""Error responses: JSON for the API, a readable page (or a redirect to log in) for people."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from engage.csvio import ImportRejected
+
+TITLES = {
+    400: "That request was not understood",
+    401: "Please log in",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed",
+    413: "File too large",
+    429: "Too many attempts",
+    500: "Something went wrong",
+}
+
+
+def _wants_json(request: Request[Any, Any, Any]) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path.startswith("/schema")
+
+
+def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """Render an HTTP error for the audience that asked."""
+    status = exc.status_code
+    if _wants_json(request):
+        body: dict[str, Any] = {"status_code": status, "detail": exc.detail}
+        if isinstance(exc, ValidationException) and exc.extra:
+            body["extra"] = exc.extra
+        return Response(body, status_code=status, media_type=MediaType.JSON, headers=exc.headers)
+    if isinstance(exc, NotAuthorizedException):
+        target = request.url.path
+        if request.url.query:
+            target += "?" + request.url.query
+        return Redirect(path=f"/login?next={target}" if target != "/" else "/login")
+    detail = exc.detail
+    if "csrf" in str(detail).lower():
+        detail = "The form had expired or came from elsewhere. Go back, reload the page and try again."
+    return Template(
+        template_name="error.html",
+        context={"status": status, "title": TITLES.get(status, "Error"), "detail": detail},
+        status_code=status,
+        headers=exc.headers,
+    )
+
+
+def import_rejected(request: Request[Any, Any, Any], exc: ImportRejected) -> Response[Any]:
+    """An import API call with bad rows: 422 with every problem named."""
+    return Response(
+        {
+            "status_code": 422,
+            "detail": exc.summary(limit=0).splitlines()[0],
+            "errors": [{"row": e.row, "column": e.column, "reason": e.reason} for e in exc.errors],
+            "total_errors": exc.total,
+        },
+        status_code=422,
+        media_type=MediaType.JSON,
+    )
+
+
+def server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Unexpected failures: logged by Litestar, shown without internals."""
+    request.logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    return http_error(request, HTTPException(status_code=HTTP_500_INTERNAL_SERVER_ERROR, detail="The error was logged."))

@@ -1,0 +1,34 @@
+"""An app and a small org per test module, on each engine."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from engage.app import create_app
+from engage.db.store import DatabaseStore
+from tests.factories import Org, build_small_org
+
+
+@pytest.fixture(scope="module")
+async def org(db: str) -> Org:
+    """The small org of tests/factories.py in this module's database."""
+    return await build_small_org()
+
+
+@pytest.fixture(scope="module")
+def app(db: str) -> Litestar:
+    """The application on this module's database."""
+    return create_app()
+
+
+@pytest.fixture
+async def client(app: Litestar, org: Org) -> AsyncIterator[AsyncTestClient[Any]]:
+    """A fresh browser-like client (no cookies, login attempts not yet counted) per test."""
+    await DatabaseStore("rate_limit").delete_all()
+    async with AsyncTestClient(app=app) as c:
+        yield c

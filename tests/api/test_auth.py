@@ -1,0 +1,115 @@
+"""Logging in and out: passwords, sessions, CSRF, redirects, rate limiting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.testing import AsyncTestClient
+
+from engage.db.tables import AuditEvent
+from tests.factories import PASSWORD, Org, csrf_token, login
+
+
+async def test_login_with_right_password_starts_a_session(
+    client: AsyncTestClient[Any], org: Org
+) -> None:
+    response = await login(client, org.logins["hr"])
+    assert response.status_code in (301, 302, 303)
+    assert response.headers["location"] == "/"
+    me = await client.get("/api/me")
+    assert me.status_code == 200
+    assert me.json()["email"] == "hr@acme.test"
+    assert me.json()["role"] == "hr"
+    cookie = next(h for h in response.headers.get_list("set-cookie") if "engage_session" in h)
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie
+
+
+async def test_wrong_password_and_unknown_email_get_the_same_answer(
+    client: AsyncTestClient[Any], org: Org
+) -> None:
+    wrong = await login(client, org.logins["hr"], "not-the-password")
+    unknown = await login(client, "nobody@acme.test", PASSWORD)
+    assert wrong.status_code == unknown.status_code == 400
+    assert "do not match an active account" in wrong.text
+    assert "do not match an active account" in unknown.text
+    assert (await client.get("/api/me")).status_code == 401
+
+
+async def test_a_leaver_cannot_log_in(client: AsyncTestClient[Any], org: Org) -> None:
+    response = await login(client, org.logins["leaver"])
+    assert response.status_code == 400
+
+
+async def test_login_without_csrf_token_is_refused(client: AsyncTestClient[Any], org: Org) -> None:
+    response = await client.post(
+        "/login", data={"email": org.logins["hr"], "password": PASSWORD}, follow_redirects=False
+    )
+    assert response.status_code == 403
+    assert (await client.get("/api/me")).status_code == 401
+
+
+async def test_logout_needs_csrf_and_ends_the_session(
+    client: AsyncTestClient[Any], org: Org
+) -> None:
+    await login(client, org.logins["hr"])
+    refused = await client.post("/logout", follow_redirects=False)
+    assert refused.status_code == 403
+    assert (await client.get("/api/me")).status_code == 200
+    token = await csrf_token(client)
+    done = await client.post("/logout", data={"_csrf_token": token}, follow_redirects=False)
+    assert done.status_code in (302, 303)
+    assert (await client.get("/api/me")).status_code == 401
+
+
+async def test_session_is_not_reused_after_logout_with_old_cookie(
+    client: AsyncTestClient[Any], org: Org
+) -> None:
+    await login(client, org.logins["hr"])
+    old_session = client.cookies["engage_session"]
+    token = await csrf_token(client)
+    await client.post("/logout", data={"_csrf_token": token}, follow_redirects=False)
+    client.cookies.set("engage_session", old_session)
+    assert (await client.get("/api/me")).status_code == 401
+
+
+async def test_pages_redirect_to_login_and_api_answers_401(client: AsyncTestClient[Any]) -> None:
+    page = await client.get("/people?q=x", follow_redirects=False)
+    assert page.status_code in (302, 303)
+    assert page.headers["location"] == "/login?next=/people?q=x"
+    api = await client.get("/api/units")
+    assert api.status_code == 401
+    assert api.headers["content-type"].startswith("application/json")
+
+
+async def test_login_redirect_only_goes_to_local_paths(
+    client: AsyncTestClient[Any], org: Org
+) -> None:
+    token = await csrf_token(client)
+    response = await client.post(
+        "/login",
+        data={
+            "email": org.logins["hr"],
+            "password": PASSWORD,
+            "next": "//evil.example/phish",
+            "_csrf_token": token,
+        },
+        follow_redirects=False,
+    )
+    assert response.headers["location"] == "/"
+
+
+async def test_login_is_audited_without_ip(client: AsyncTestClient[Any], org: Org) -> None:
+    await login(client, org.logins["admin"])
+    rows = await AuditEvent.select().where(AuditEvent.actor == "admin@acme.test").run()
+    assert any(r["action"] == "login" for r in rows)
+    assert all("127.0.0.1" not in r["detail"] and "testclient" not in r["detail"] for r in rows)
+
+
+async def test_login_attempts_are_rate_limited(client: AsyncTestClient[Any], org: Org) -> None:
+    statuses = [
+        (await login(client, org.logins["employee"], f"guess-{i}")).status_code for i in range(12)
+    ]
+    assert statuses[:10] == [400] * 10
+    assert statuses[10:] == [429, 429]
+    # even the right password is refused until the minute is over
+    assert (await login(client, org.logins["employee"])).status_code == 429
