@@ -82,7 +82,9 @@ def create_app(settings: Settings | None = None, secret_key: str | None = None) 
         ],
         components=Components(
             security_schemes={
-                "session": SecurityScheme(type="apiKey", name="engage_session", security_scheme_in="cookie")
+                "session": SecurityScheme(
+                    type="apiKey", name="engage_session", security_scheme_in="cookie"
+                )
             }
         ),
         security=[{"session": []}],
@@ -101,7 +103,9 @@ def create_app(settings: Settings | None = None, secret_key: str | None = None) 
             UnitsController,
             PeopleController,
             create_static_files_router(
-                path="/static", directories=[project_root() / "static"], opt={"public": True},
+                path="/static",
+                directories=[project_root() / "static"],
+                opt={"public": True},
                 include_in_schema=False,
             ),
         ],

@@ -17,7 +17,9 @@ async def record(actor: str, action: str, detail: str = "") -> None:
 async def recent(limit: int = 200, offset: int = 0) -> list[dict[str, object]]:
     """The newest events first."""
     rows = (
-        await AuditEvent.select(AuditEvent.at, AuditEvent.actor, AuditEvent.action, AuditEvent.detail)
+        await AuditEvent.select(
+            AuditEvent.at, AuditEvent.actor, AuditEvent.action, AuditEvent.detail
+        )
         .order_by(AuditEvent.id, ascending=False)
         .limit(limit)
         .offset(offset)

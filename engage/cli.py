@@ -104,7 +104,9 @@ def migrate() -> None:
     from engage.settings import get_settings
 
     run(_prepare())
-    console.print(f"Database is up to date: {parse_database_url(get_settings().database_url).describe()}")
+    console.print(
+        f"Database is up to date: {parse_database_url(get_settings().database_url).describe()}"
+    )
 
 
 def _serve(host: str, port: int, workers: int) -> None:
@@ -134,10 +136,17 @@ def _share_secret(secret: str) -> None:
 
 @main.command()
 @database_option
-@click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1, ENGAGE_HOST).")
+@click.option(
+    "--host", default=None, help="Interface to listen on (default 127.0.0.1, ENGAGE_HOST)."
+)
 @click.option("--port", type=int, default=None, help="Port (default 8000, ENGAGE_PORT).")
-@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Worker processes (use PostgreSQL for more than one).")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker processes (use PostgreSQL for more than one).",
+)
 @friendly_errors
 def serve(host: str | None, port: int | None, workers: int) -> None:
     """Serve the web application (applies migrations first)."""
@@ -147,10 +156,15 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     settings = get_settings()
     target = parse_database_url(settings.database_url)
     if workers > 1 and target.kind == "sqlite":
-        err.print("[yellow]note:[/] several workers on SQLite work, but PostgreSQL is the production choice.")
+        err.print(
+            "[yellow]note:[/] several workers on SQLite work, "
+            "but PostgreSQL is the production choice."
+        )
     _share_secret(run(_prepare()))
-    console.print(f"Serving engage on http://{host or settings.host}:{port or settings.port}/ "
-                  f"({target.describe()}, {workers} worker{'s' if workers > 1 else ''})")
+    console.print(
+        f"Serving engage on http://{host or settings.host}:{port or settings.port}/ "
+        f"({target.describe()}, {workers} worker{'s' if workers > 1 else ''})"
+    )
     _serve(host or settings.host, port or settings.port, workers)
 
 
@@ -199,7 +213,11 @@ def demo(host: str | None, port: int | None, no_serve: bool) -> None:
     _share_secret(secret)
     url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/"  # noqa: S104
     console.print(
-        ("Seeded the demo organisation" if seeded.created else "The demo organisation is already seeded")
+        (
+            "Seeded the demo organisation"
+            if seeded.created
+            else "The demo organisation is already seeded"
+        )
         + f" in {settings.database_url}."
     )
     table = Table(title=f"Demo logins (password for all: {seeded.password})")
@@ -234,14 +252,18 @@ def _import_command(kind: str, help_text: str) -> None:
         async def go() -> Any:
             await _prepare()
             with bar:
-                return await run_import(kind, data, f"cli:{os.environ.get('USER', 'unknown')}", update)
+                return await run_import(
+                    kind, data, f"cli:{os.environ.get('USER', 'unknown')}", update
+                )
 
         summary = run(go())
         console.print(summary.message(), highlight=False)
 
 
 _import_command("units", "Import units.csv: unit_id,name,parent_id.")
-_import_command("roster", "Import roster.csv: employee_id,email,name,unit_id,role,language,hired_on,left_on.")
+_import_command(
+    "roster", "Import roster.csv: employee_id,email,name,unit_id,role,language,hired_on,left_on."
+)
 
 
 @main.group()
@@ -259,8 +281,12 @@ def _read_password(from_stdin: bool) -> str:
 @user.command(name="create")
 @database_option
 @click.argument("email")
-@click.option("--role", type=click.Choice(["admin", "hr", "manager", "employee"]), default="admin",
-              show_default=True)
+@click.option(
+    "--role",
+    type=click.Choice(["admin", "hr", "manager", "employee"]),
+    default="admin",
+    show_default=True,
+)
 @click.option("--name", default="", help="Display name (default: the roster name, if any).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @friendly_errors
@@ -274,7 +300,9 @@ def user_create(email: str, role: str, name: str, password_stdin: bool) -> None:
     async def go() -> None:
         await _prepare()
         await create_user(email, role, name, password)
-        await audit.record(f"cli:{os.environ.get('USER', 'unknown')}", "user.create", f"{email} as {role}")
+        await audit.record(
+            f"cli:{os.environ.get('USER', 'unknown')}", "user.create", f"{email} as {role}"
+        )
 
     run(go())
     console.print(f"Created {email.strip().lower()} ({role}).")

@@ -10,9 +10,9 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import TypeVar
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeVar
 
 #: Called as progress(stage, done, total) while a long import runs.
 Progress = Callable[[str, int, int], None]
@@ -157,9 +157,7 @@ def read_csv(
                     f"has {len(record)} fields but the header has {len(header)}",
                 )
                 continue
-            values = {
-                c: (record[i].strip() if i < len(record) else "") for c, i in index.items()
-            }
+            values = {c: (record[i].strip() if i < len(record) else "") for c, i in index.items()}
             with_nul = [c for c, value in values.items() if "\x00" in value]
             for column in with_nul:
                 errors.add(

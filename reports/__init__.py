@@ -1,0 +1,1 @@
+"""Statistics and reporting: a pure core (data frames in, frozen results out) plus rendering."""

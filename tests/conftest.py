@@ -27,9 +27,7 @@ import pytest  # noqa: E402
 from engage.db.engine import configure, parse_database_url  # noqa: E402
 from engage.db.migrate import migrate  # noqa: E402
 
-POSTGRES_URL = os.environ.get(
-    "ENGAGE_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test"
-)
+POSTGRES_URL = os.environ.get("ENGAGE_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 ENGINES = ("sqlite", "postgres")
 
 

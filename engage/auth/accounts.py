@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Any
+
+from piccolo.columns import Column
 
 from engage.auth.identity import CurrentUser, Role
 from engage.auth.passwords import check_strength, hash_password, needs_rehash, verify_password
@@ -25,10 +28,10 @@ async def load_user(user_id: int) -> CurrentUser | None:
             User.name,
             User.role,
             User.active,
-            User.person.unit.id.as_alias("unit_id"),
-            User.person.unit.code.as_alias("unit_code"),
-            User.person.unit.name.as_alias("unit_name"),
-            User.person.unit.path.as_alias("unit_path"),
+            User.person._.unit._.id.as_alias("unit_id"),
+            User.person._.unit._.code.as_alias("unit_code"),
+            User.person._.unit._.name.as_alias("unit_name"),
+            User.person._.unit._.path.as_alias("unit_path"),
         )
         .where(User.id == user_id)
         .first()
@@ -59,7 +62,7 @@ async def authenticate(email: str, password: str) -> CurrentUser | None:
     stored = row["password_hash"] if row else None
     if not verify_password(stored, password) or row is None or not row["active"]:
         return None
-    values: dict[object, object] = {User.last_login_at: datetime.now(UTC)}
+    values: dict[Column | str, Any] = {User.last_login_at: datetime.now(UTC)}
     if stored and needs_rehash(stored):
         values[User.password_hash] = hash_password(password)
     await User.update(values).where(User.id == row["id"]).run()

@@ -23,7 +23,7 @@ def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser:
 
 
 def requires_role(minimum: str) -> Guard:
-    """A guard admitting users whose role is ``minimum`` or above (admin > hr > manager > employee)."""
+    """A guard admitting ``minimum`` or any higher role (admin > hr > manager > employee)."""
     needed = Role[minimum]
 
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

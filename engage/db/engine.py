@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 from piccolo.engine.base import Engine
@@ -29,7 +30,8 @@ class DatabaseTarget:
         if self.kind == "sqlite":
             return f"SQLite file {self.sqlite_path}"
         cfg = self.postgres_config or {}
-        return f"PostgreSQL {cfg.get('user')}@{cfg.get('host')}:{cfg.get('port')}/{cfg.get('database')}"
+        where = f"{cfg.get('host')}:{cfg.get('port')}/{cfg.get('database')}"
+        return f"PostgreSQL {cfg.get('user')}@{where}"
 
 
 def parse_database_url(url: str) -> DatabaseTarget:
@@ -65,7 +67,7 @@ def parse_database_url(url: str) -> DatabaseTarget:
     return DatabaseTarget(kind="sqlite", sqlite_path=url)
 
 
-def make_engine(target: DatabaseTarget) -> Engine:
+def make_engine(target: DatabaseTarget) -> Engine[Any]:
     """Build the Piccolo engine for a parsed URL (no connection is opened)."""
     if target.kind == "postgres":
         return PostgresEngine(config=dict(target.postgres_config or {}))
@@ -80,7 +82,7 @@ def prepare_sqlite_file(path: str) -> None:
         conn.execute("PRAGMA journal_mode=WAL")
 
 
-def configure(url: str) -> Engine:
+def configure(url: str) -> Engine[Any]:
     """Point Piccolo (and so every engage table and the migration runner) at ``url``."""
     from engage.db import piccolo_conf
     from engage.db.tables import ALL_TABLES
@@ -99,7 +101,7 @@ def configure(url: str) -> Engine:
     return engine
 
 
-def current_engine() -> Engine:
+def current_engine() -> Engine[Any]:
     """The engine that ``configure`` set."""
     from engage.db import piccolo_conf
 

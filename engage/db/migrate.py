@@ -10,7 +10,7 @@ from piccolo.apps.migrations.commands.forwards import run_forwards
 
 from engage.db.tables import KeyValue, OrgSettings
 
-SECRET_KEY_NAME = "instance:secret_key"
+SECRET_KEY_NAME = "instance:secret_key"  # noqa: S105 (a key name, not a secret)
 
 
 class MigrationFailed(RuntimeError):

@@ -36,7 +36,9 @@ class DatabaseStore(NamespacedStore):
     def _key(self, key: str) -> str:
         return f"{self.namespace}:{key}"
 
-    async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
+    async def set(
+        self, key: str, value: str | bytes, expires_in: int | timedelta | None = None
+    ) -> None:
         """Store ``value`` under ``key``, replacing what was there."""
         data = value.encode() if isinstance(value, str) else value
         if isinstance(expires_in, int):
@@ -69,9 +71,11 @@ class DatabaseStore(NamespacedStore):
         if renew_for is not None and expires_at is not None:
             if isinstance(renew_for, int):
                 renew_for = timedelta(seconds=renew_for)
-            await KeyValue.update({KeyValue.expires_at: _now() + renew_for}).where(
-                KeyValue.key == self._key(key)
-            ).run()
+            await (
+                KeyValue.update({KeyValue.expires_at: _now() + renew_for})
+                .where(KeyValue.key == self._key(key))
+                .run()
+            )
         return bytes(row["value"])
 
     async def delete(self, key: str) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from piccolo.columns.combination import Or, Where
+from piccolo.custom_types import Combinable
 from piccolo.query.functions.aggregate import Count
 
 from engage.db.tables import Person, Unit
@@ -72,7 +73,7 @@ async def unit_tree(scope_path: str | None) -> list[UnitNode]:
     units = await query.order_by(Unit.depth).order_by(Unit.name).run()
     counts_query = Person.select(Person.unit, Count(Person.id, alias="n")).where(_current_staff())
     if scope_path is not None:
-        counts_query = counts_query.where(Person.unit.path.like(f"{scope_path}%"))
+        counts_query = counts_query.where(Person.unit._.path.like(f"{scope_path}%"))
     counts = {r["unit"]: r["n"] for r in await counts_query.group_by(Person.unit).run()}
     nodes = {
         u["id"]: UnitNode(
@@ -125,7 +126,9 @@ async def ancestors(path: str, scope_path: str | None) -> list[dict[str, str]]:
     ids = [int(p) for p in path.strip("/").split("/")[:-1] if p]
     if not ids:
         return []
-    rows = await Unit.select(Unit.id, Unit.code, Unit.name, Unit.path).where(Unit.id.is_in(ids)).run()
+    rows = (
+        await Unit.select(Unit.id, Unit.code, Unit.name, Unit.path).where(Unit.id.is_in(ids)).run()
+    )
     by_id = {r["id"]: r for r in rows}
     return [
         {"code": by_id[i]["code"], "name": by_id[i]["name"]}
@@ -143,11 +146,11 @@ async def search_people(
     per_page: int = 50,
 ) -> PeoplePage:
     """People in scope matching ``text`` (name, email or employee id), optionally in a subtree."""
-    conditions = []
+    conditions: list[Combinable] = []
     if scope_path is not None:
-        conditions.append(Person.unit.path.like(f"{scope_path}%"))
+        conditions.append(Person.unit._.path.like(f"{scope_path}%"))
     if unit_path is not None:
-        conditions.append(Person.unit.path.like(f"{unit_path}%"))
+        conditions.append(Person.unit._.path.like(f"{unit_path}%"))
     if not include_left:
         conditions.append(_current_staff())
     text = text.strip()
@@ -166,8 +169,8 @@ async def search_people(
         Person.email,
         Person.role,
         Person.language,
-        Person.unit.code.as_alias("unit_code"),
-        Person.unit.name.as_alias("unit_name"),
+        Person.unit._.code.as_alias("unit_code"),
+        Person.unit._.name.as_alias("unit_name"),
         Person.hired_on,
         Person.left_on,
     )

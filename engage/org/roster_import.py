@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any, cast
 
 from babel import Locale, UnknownLocaleError
+from piccolo.columns import Column
 
 from engage.csvio import ErrorCollector, ImportSummary, Progress, chunked, parse_iso_date, read_csv
 from engage.db.tables import ROLES, OrgSettings, Person, Unit, User
@@ -90,7 +93,9 @@ def validate_roster(
             ok = False
         hired_on = parse_iso_date(v["hired_on"])
         if hired_on is None:
-            reason = "is empty" if not v["hired_on"] else f"{v['hired_on']!r} is not a date YYYY-MM-DD"
+            reason = (
+                "is empty" if not v["hired_on"] else f"{v['hired_on']!r} is not a date YYYY-MM-DD"
+            )
             errors.add(row_no, "hired_on", reason)
             ok = False
         left_on: date | None = None
@@ -106,7 +111,9 @@ def validate_roster(
         if "role" in present:
             role = v["role"].lower() or "employee"
             if role not in ROLES:
-                errors.add(row_no, "role", f"unknown role {v['role']!r}; use one of {', '.join(ROLES)}")
+                errors.add(
+                    row_no, "role", f"unknown role {v['role']!r}; use one of {', '.join(ROLES)}"
+                )
                 ok = False
         language: str | None = None
         if "language" in present:
@@ -169,7 +176,7 @@ async def import_roster(data: bytes, progress: Progress | None = None) -> Import
     default_language = settings["default_language"] if settings else "en"
     rows, present = validate_roster(data, set(units), email_owner, default_language)
 
-    def full(r: RosterRow) -> dict[str, object]:
+    def full(r: RosterRow) -> dict[str, Any]:
         old = by_emp.get(r.employee_id)
         return {
             "employee_id": r.employee_id,
@@ -208,8 +215,8 @@ async def import_roster(data: bytes, progress: Progress | None = None) -> Import
         if by_emp[str(w["employee_id"])]["email"] != w["email"]
     ]
     async with Person._meta.db.transaction():
-        for chunk in chunked(moved_emails, 500):
-            await Person.update({Person.email: None}).where(Person.employee_id.is_in(chunk)).run()
+        for ids in chunked(moved_emails, 500):
+            await Person.update({Person.email: None}).where(Person.employee_id.is_in(ids)).run()
         for chunk in chunked(created + updated, 500):
             await (
                 Person.insert(*[Person(**w) for w in chunk])
@@ -229,9 +236,13 @@ async def import_roster(data: bytes, progress: Progress | None = None) -> Import
                 .run()
             )
             tick(len(chunk))
-        await sync_accounts(wanted, tick)
+        today = datetime.now(UTC).date()
+        previously_left = {
+            emp for emp, r in by_emp.items() if r["left_on"] is not None and r["left_on"] <= today
+        }
+        await sync_accounts(wanted, previously_left, tick)
     untouched = len(set(by_emp) - {str(w["employee_id"]) for w in wanted})
-    notes = ()
+    notes: tuple[str, ...] = ()
     if untouched:
         notes = (
             f"{untouched} {'person' if untouched == 1 else 'people'} already stored but not in "
@@ -247,7 +258,7 @@ async def import_roster(data: bytes, progress: Progress | None = None) -> Import
     )
 
 
-async def check_login_emails(rows: list[RosterRow], wanted: list[dict[str, object]]) -> None:
+async def check_login_emails(rows: list[RosterRow], wanted: list[dict[str, Any]]) -> None:
     """Refuse an email that another login keeps using after this import.
 
     A login stays with its person (and its password): it never passes to someone else
@@ -288,20 +299,27 @@ async def check_login_emails(rows: list[RosterRow], wanted: list[dict[str, objec
     errors.raise_if_any(WHAT)
 
 
-async def sync_accounts(wanted: list[dict[str, object]], tick: Progress | object) -> None:
+async def sync_accounts(
+    wanted: list[dict[str, Any]],
+    previously_left: set[str],
+    tick: Callable[[int], None],
+) -> None:
     """Give each roster person with an email a login account in step with their roster row.
 
     Accounts are created without a password (an admin or ``engage user set-password`` sets
-    one); leavers' accounts are deactivated; roles follow the roster. A login stays with its
-    person; an existing login is taken over by email only when it is linked to nobody.
+    one); leavers' accounts are deactivated and re-hires' reactivated, while a login an admin
+    deactivated stays so; roles follow the roster. A login stays with its person; an
+    existing login is taken over by email only when it is linked to nobody.
     """
     today = datetime.now(UTC).date()
     emp_ids = [str(w["employee_id"]) for w in wanted]
     person_ids: dict[str, int] = {}
     for chunk in chunked(emp_ids, 500):
-        for r in await Person.select(Person.id, Person.employee_id).where(
-            Person.employee_id.is_in(chunk)
-        ).run():
+        for r in (
+            await Person.select(Person.id, Person.employee_id)
+            .where(Person.employee_id.is_in(chunk))
+            .run()
+        ):
             person_ids[r["employee_id"]] = r["id"]
     users = await User.select(
         User.id, User.email, User.person, User.name, User.role, User.active
@@ -309,21 +327,23 @@ async def sync_accounts(wanted: list[dict[str, object]], tick: Progress | object
     by_person = {u["person"]: u for u in users if u["person"] is not None}
     unlinked_by_email = {u["email"]: u for u in users if u["person"] is None}
     new_users: list[User] = []
-    changes: list[tuple[dict[str, object], dict[str, object]]] = []
+    changes: list[tuple[dict[str, Any], dict[str, Any]]] = []
     now = datetime.now(UTC)
     for w in wanted:
         pid = person_ids[str(w["employee_id"])]
         email = w["email"]
         left_on = w["left_on"]
-        active = left_on is None or (isinstance(left_on, date) and left_on > today)
-        target = {
+        employed = left_on is None or (isinstance(left_on, date) and left_on > today)
+        target: dict[str, Any] = {
             "email": email,
             "name": w["name"],
             "role": w["role"],
             "person": pid,
-            "active": bool(active and email),
+            "active": bool(employed and email),
         }
         user = by_person.get(pid) or (unlinked_by_email.get(str(email)) if email else None)
+        if user is not None and employed and str(w["employee_id"]) not in previously_left:
+            target["active"] = user["active"]  # keep an admin's deactivation
         if user is None:
             if email:
                 new_users.append(User(**target, created_at=now))
@@ -333,17 +353,18 @@ async def sync_accounts(wanted: list[dict[str, object]], tick: Progress | object
                 await User.update({User.active: False}).where(User.id == user["id"]).run()
             continue
         current = {k: user[k] for k in ("email", "name", "role", "person", "active")}
-        if current != target:
+        if current != {str(k): v for k, v in target.items()}:
             changes.append((user, target))
     # Logins whose address changes first step aside, so addresses can swap between people.
-    for user, target in changes:
-        if target["email"] != user["email"]:
-            await User.update({User.email: f"moving-{user['id']}@engage.invalid"}).where(
-                User.id == user["id"]
-            ).run()
-    for user, target in changes:
-        await User.update(target).where(User.id == user["id"]).run()
-    for chunk in chunked(new_users, 500):
-        await User.insert(*chunk).run()
-    if callable(tick):
-        tick(len(wanted))
+    for login, state in changes:
+        if state["email"] != login["email"]:
+            await (
+                User.update({User.email: f"moving-{login['id']}@engage.invalid"})
+                .where(User.id == login["id"])
+                .run()
+            )
+    for login, state in changes:
+        await User.update(cast(dict[Column | str, Any], state)).where(User.id == login["id"]).run()
+    for batch in chunked(new_users, 500):
+        await User.insert(*batch).run()
+    tick(len(wanted))

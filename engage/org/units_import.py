@@ -11,6 +11,8 @@ from engage.org.tree import ancestors_path, find_cycles, materialised_path
 WHAT = "units.csv"
 MAX_CODE = 64
 MAX_NAME = 200
+#: Levels a unit tree may have: deeper paths would not fit ``org_unit.path`` (2,000 chars).
+MAX_LEVELS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +62,7 @@ def validate_units(data: bytes, existing: dict[str, UnitRow]) -> list[UnitRow]:
 
     merged: dict[str, UnitRow] = dict(existing)
     merged.update({code: unit for code, (_, unit) in in_file.items()})
-    for code, (row_no, unit) in in_file.items():
+    for row_no, unit in in_file.values():
         if unit.parent_code is not None and unit.parent_code not in merged:
             errors.add(row_no, "parent_id", f"unknown parent unit {unit.parent_code!r}")
     errors.raise_if_any(WHAT)
@@ -83,6 +85,26 @@ def validate_units(data: bytes, existing: dict[str, UnitRow]) -> list[UnitRow]:
         )
     elif not roots and not find_cycles(parent_of):
         errors.add(None, "parent_id", "no root unit (one unit must have an empty parent_id)")
+    errors.raise_if_any(WHAT)
+
+    # The tree is sound; now bound its depth (the stored path must fit its column).
+    reported: set[int | None] = set()
+    for code in merged:
+        chain = ancestors_path(code, parent_of)
+        if len(chain) != MAX_LEVELS + 1:
+            continue  # only the first level too deep: the levels below it follow from it
+        culprit = next((c for c in reversed(chain) if c in in_file), None)
+        row = in_file[culprit][0] if culprit is not None else None
+        if row in reported:
+            continue
+        reported.add(row)
+        errors.add(
+            row,
+            "parent_id",
+            f"unit {code!r} would be {MAX_LEVELS + 1} levels deep "
+            f"({' → '.join([*chain[:3], '…', *chain[-2:]])}); the unit tree can have at most "
+            f"{MAX_LEVELS} levels — check that parent_id was not filled in by mistake",
+        )
     errors.raise_if_any(WHAT)
     return [unit for _, unit in in_file.values()]
 
@@ -140,9 +162,9 @@ async def import_units(data: bytes, progress: Progress | None = None) -> ImportS
                     )
                 )
         tick(len(merged) - len(changed))
-        for chunk in chunked(changed, 500):
+        for batch in chunked(changed, 500):
             await (
-                Unit.insert(*chunk)
+                Unit.insert(*batch)
                 .on_conflict(
                     target=Unit.code,
                     action="DO UPDATE",
@@ -150,7 +172,7 @@ async def import_units(data: bytes, progress: Progress | None = None) -> ImportS
                 )
                 .run()
             )
-            tick(len(chunk))
+            tick(len(batch))
     return ImportSummary(
         kind="units",
         rows=len(file_units),
@@ -158,4 +180,3 @@ async def import_units(data: bytes, progress: Progress | None = None) -> ImportS
         updated=len(updated),
         unchanged=len(file_units) - len(created) - len(updated),
     )
-

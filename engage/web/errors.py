@@ -10,6 +10,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from engage.csvio import ImportRejected
+from engage.web.uploads import close_uploaded_files
 
 TITLES = {
     400: "That request was not understood",
@@ -29,6 +30,7 @@ def _wants_json(request: Request[Any, Any, Any]) -> bool:
 
 def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     """Render an HTTP error for the audience that asked."""
+    close_uploaded_files(request.scope)
     status = exc.status_code
     if _wants_json(request):
         body: dict[str, Any] = {"status_code": status, "detail": exc.detail}
@@ -42,7 +44,9 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
         return Redirect(path=f"/login?next={target}" if target != "/" else "/login")
     detail = exc.detail
     if "csrf" in str(detail).lower():
-        detail = "The form had expired or came from elsewhere. Go back, reload the page and try again."
+        detail = (
+            "The form had expired or came from elsewhere. Go back, reload the page and try again."
+        )
     return Template(
         template_name="error.html",
         context={"status": status, "title": TITLES.get(status, "Error"), "detail": detail},
@@ -68,4 +72,7 @@ def import_rejected(request: Request[Any, Any, Any], exc: ImportRejected) -> Res
 def server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Unexpected failures: logged by Litestar, shown without internals."""
     request.logger.exception("unhandled error on %s %s", request.method, request.url.path)
-    return http_error(request, HTTPException(status_code=HTTP_500_INTERNAL_SERVER_ERROR, detail="The error was logged."))
+    return http_error(
+        request,
+        HTTPException(status_code=HTTP_500_INTERNAL_SERVER_ERROR, detail="The error was logged."),
+    )

@@ -105,7 +105,12 @@ async def test_only_hr_and_admin_can_import(
 
 @pytest.mark.parametrize(
     ("role", "path"),
-    [("hr", "/admin/users"), ("hr", "/admin/settings"), ("riverside", "/audit"), ("employee", "/audit")],
+    [
+        ("hr", "/admin/users"),
+        ("hr", "/admin/settings"),
+        ("riverside", "/audit"),
+        ("employee", "/audit"),
+    ],
 )
 async def test_admin_and_audit_pages_need_their_roles(
     client: AsyncTestClient[Any], org: Org, role: str, path: str
@@ -133,11 +138,15 @@ async def test_role_change_in_roster_applies_to_open_sessions(
     await login(client, org.logins["harbour"])
     assert (await client.get("/api/units")).status_code == 200
     await import_roster(
-        roster_csv(("M3", "harbour@acme.test", "Hugo Harbour", "L3", "employee", "zh", "2021-03-01", ""))
+        roster_csv(
+            ("M3", "harbour@acme.test", "Hugo Harbour", "L3", "employee", "zh", "2021-03-01", "")
+        )
     )
     try:
         assert (await client.get("/api/units")).status_code == 403
     finally:
         await import_roster(
-            roster_csv(("M3", "harbour@acme.test", "Hugo Harbour", "L3", "manager", "zh", "2021-03-01", ""))
+            roster_csv(
+                ("M3", "harbour@acme.test", "Hugo Harbour", "L3", "manager", "zh", "2021-03-01", "")
+            )
         )

@@ -48,6 +48,8 @@ class AccountController(Controller):
             except WeakPassword as exc:
                 error = f"New password: {exc}."
         if error:
-            return Template("account.html", context={"error": error, "message": None}, status_code=400)
+            return Template(
+                "account.html", context={"error": error, "message": None}, status_code=400
+            )
         await audit.record(user.email, "account.password")
         return Template("account.html", context={"error": None, "message": "Password changed."})

@@ -8,7 +8,8 @@ from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath, QueryParameter
-from litestar.response import Redirect, Template
+from litestar.response import Template
+from piccolo.columns import Column
 
 from engage import audit
 from engage.auth.accounts import AccountError, create_user, set_password_by_id
@@ -23,7 +24,9 @@ MIN_K = 3
 MIN_COMMENT_K = 5
 
 
-async def _users_page(message: str | None = None, error: str | None = None, status: int = 200) -> Template:
+async def _users_page(
+    message: str | None = None, error: str | None = None, status: int = 200
+) -> Template:
     users = (
         await User.select(
             User.id,
@@ -43,7 +46,12 @@ async def _users_page(message: str | None = None, error: str | None = None, stat
         u["has_password"] = u.pop("password_hash") is not None
     return Template(
         "admin_users.html",
-        context={"users": users, "roles": list(Role.__members__), "message": message, "error": error},
+        context={
+            "users": users,
+            "roles": list(Role.__members__),
+            "message": message,
+            "error": error,
+        },
         status_code=status,
     )
 
@@ -71,7 +79,9 @@ class AdminController(Controller):
             await create_user(data.email, data.role, data.name, data.password or None)
         except (AccountError, WeakPassword) as exc:
             return await _users_page(error=str(exc), status=400)
-        await audit.record(current_user(request).email, "user.create", f"{data.email} as {data.role}")
+        await audit.record(
+            current_user(request).email, "user.create", f"{data.email} as {data.role}"
+        )
         return await _users_page(message=f"Created {data.email.strip().lower()}.")
 
     @post("/users/{user_id:int}/password", name="admin_user_password")
@@ -93,7 +103,9 @@ class AdminController(Controller):
         return await _users_page(message=f"Password set for {row['email']}.")
 
     @post("/users/{user_id:int}/active", name="admin_user_active")
-    async def toggle_active(self, request: Request[Any, Any, Any], user_id: FromPath[int]) -> Template:
+    async def toggle_active(
+        self, request: Request[Any, Any, Any], user_id: FromPath[int]
+    ) -> Template:
         """Deactivate or reactivate a login (not one's own)."""
         me = current_user(request)
         row = await User.select(User.email, User.active).where(User.id == user_id).first().run()
@@ -131,19 +143,35 @@ class AdminController(Controller):
             errors.append(f"Minimum group size for scores: a whole number, at least {MIN_K}.")
         ck = _int(data.min_comment_group_size)
         if ck is None or ck < MIN_COMMENT_K:
-            errors.append(f"Minimum group size for comments: a whole number, at least {MIN_COMMENT_K}.")
+            errors.append(
+                f"Minimum group size for comments: a whole number, at least {MIN_COMMENT_K}."
+            )
         elif k is not None and ck < k:
             errors.append("Minimum group size for comments cannot be below the one for scores.")
-        language = normalise_language(data.default_language.strip()) if data.default_language.strip() else None
+        language = (
+            normalise_language(data.default_language.strip())
+            if data.default_language.strip()
+            else None
+        )
         if language is None:
-            errors.append(f"Default language: {data.default_language!r} is not a language code (e.g. en, ru, zh).")
+            errors.append(
+                f"Default language: {data.default_language!r} is not a language code "
+                "(e.g. en, ru, zh)."
+            )
         if errors:
-            shown = {**row, "name": data.name, "min_group_size": data.min_group_size,
-                     "min_comment_group_size": data.min_comment_group_size,
-                     "default_language": data.default_language}
-            return Template("admin_settings.html", context={"s": shown, "errors": errors, "message": None},
-                            status_code=400)
-        values = {
+            shown = {
+                **row,
+                "name": data.name,
+                "min_group_size": data.min_group_size,
+                "min_comment_group_size": data.min_comment_group_size,
+                "default_language": data.default_language,
+            }
+            return Template(
+                "admin_settings.html",
+                context={"s": shown, "errors": errors, "message": None},
+                status_code=400,
+            )
+        values: dict[Column | str, Any] = {
             OrgSettings.name: name,
             OrgSettings.min_group_size: k,
             OrgSettings.min_comment_group_size: ck,
@@ -156,7 +184,9 @@ class AdminController(Controller):
             f"name={name!r} k={k} comment_k={ck} language={language}",
         )
         row = await OrgSettings.select().first().run()
-        return Template("admin_settings.html", context={"s": row, "errors": [], "message": "Settings saved."})
+        return Template(
+            "admin_settings.html", context={"s": row, "errors": [], "message": "Settings saved."}
+        )
 
 
 def _int(value: str) -> int | None:

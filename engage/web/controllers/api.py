@@ -138,8 +138,12 @@ class PeopleController(Controller):
         self,
         request: Request[Any, Any, Any],
         q: Annotated[str, QueryParameter(description="Part of a name, email or employee id")] = "",
-        unit_id: Annotated[str | None, QueryParameter(description="Only this unit's subtree")] = None,
-        include_left: Annotated[bool, QueryParameter(description="Include people who left")] = False,
+        unit_id: Annotated[
+            str | None, QueryParameter(description="Only this unit's subtree")
+        ] = None,
+        include_left: Annotated[
+            bool, QueryParameter(description="Include people who left")
+        ] = False,
         page: Annotated[int, QueryParameter(ge=1)] = 1,
         per_page: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
     ) -> PeopleOut:

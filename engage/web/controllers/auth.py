@@ -21,7 +21,9 @@ class AuthController(Controller):
     include_in_schema = False
 
     @get("/login", opt={"public": True}, name="login")
-    async def login_page(self, request: Request[Any, Any, Any], next: FromQuery[str] = "/") -> Template:
+    async def login_page(
+        self, request: Request[Any, Any, Any], next: FromQuery[str] = "/"
+    ) -> Template:
         """The login form."""
         return Template("login.html", context={"next": safe_next(next), "error": None, "email": ""})
 

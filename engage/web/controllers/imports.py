@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import ValidationException
-from litestar.params import Body, FromPath
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
+from litestar.params import Body, FromPath, RawBody
 from litestar.response import Template
 
 from engage.auth.guards import current_user, requires_role
@@ -28,6 +31,35 @@ class ImportResult(msgspec.Struct):
     updated: int
     unchanged: int
     message: str
+
+
+class ImportProblem(msgspec.Struct):
+    """One problem in an uploaded file (the header is row 1)."""
+
+    row: int | None
+    column: str | None
+    reason: str
+
+
+class ImportProblems(msgspec.Struct):
+    """A rejected import: nothing changed."""
+
+    status_code: int
+    detail: str
+    errors: list[ImportProblem]
+    total_errors: int
+
+
+@dataclass
+class CSVUploadOperation(Operation):
+    """An operation whose request body is a CSV file sent as-is."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(
+            content={"text/csv": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))},
+            description="The CSV file (UTF-8, header row).",
+            required=True,
+        )
 
 
 class ImportPagesController(Controller):
@@ -53,32 +85,54 @@ class ImportPagesController(Controller):
         if kind not in IMPORTERS:
             return Template(
                 "imports.html",
-                context={"kinds": list(IMPORTERS), "result": None, "kind": kind,
-                         "errors": [f"unknown import {kind!r}"], "total": 1},
+                context={
+                    "kinds": list(IMPORTERS),
+                    "result": None,
+                    "kind": kind,
+                    "errors": [f"unknown import {kind!r}"],
+                    "total": 1,
+                },
                 status_code=404,
             )
         if data.file is None or not data.file.filename:
             return Template(
                 "imports.html",
-                context={"kinds": list(IMPORTERS), "result": None, "kind": kind,
-                         "errors": ["choose a CSV file to upload"], "total": 1},
+                context={
+                    "kinds": list(IMPORTERS),
+                    "result": None,
+                    "kind": kind,
+                    "errors": ["choose a CSV file to upload"],
+                    "total": 1,
+                },
                 status_code=400,
             )
-        content = await data.file.read()
+        try:
+            content = await data.file.read()
+        finally:
+            await data.file.close()
         try:
             summary = await run_import(kind, content, current_user(request).email)
         except ImportRejected as exc:
             return Template(
                 "imports.html",
-                context={"kinds": list(IMPORTERS), "result": None, "kind": kind,
-                         "filename": data.file.filename,
-                         "errors": [str(e) for e in exc.errors], "total": exc.total},
+                context={
+                    "kinds": list(IMPORTERS),
+                    "result": None,
+                    "kind": kind,
+                    "filename": data.file.filename,
+                    "errors": [str(e) for e in exc.errors],
+                    "total": exc.total,
+                },
                 status_code=422,
             )
         return Template(
             "imports.html",
-            context={"kinds": list(IMPORTERS), "result": summary, "kind": kind,
-                     "filename": data.file.filename},
+            context={
+                "kinds": list(IMPORTERS),
+                "result": summary,
+                "kind": kind,
+                "filename": data.file.filename,
+            },
         )
 
 
@@ -98,18 +152,24 @@ class ImportsApiController(Controller):
             "(row, column, reason)."
         ),
         status_code=200,
-        responses={},
+        operation_class=CSVUploadOperation,
+        responses={
+            422: ResponseSpec(
+                data_container=ImportProblems,
+                description="The file has problems; nothing was imported.",
+            )
+        },
     )
     async def import_csv(
         self,
         request: Request[Any, Any, Any],
         kind: FromPath[ImportKind],
-        data: Annotated[bytes, Body(media_type="text/csv")],
+        body: RawBody,
     ) -> ImportResult:
         """Import one CSV file."""
-        if not data:
+        if not body:
             raise ValidationException("the request body is empty: send the CSV file as the body")
-        summary = await run_import(kind, data, current_user(request).email)
+        summary = await run_import(kind, body, current_user(request).email)
         return ImportResult(
             kind=summary.kind,
             rows=summary.rows,

@@ -1,0 +1,54 @@
+"""Seed the demo organisation through the same import paths a real customer uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from engage import audit
+from engage.auth.accounts import set_password
+from engage.csvio import Progress
+from engage.db.tables import OrgSettings, Unit
+from engage.demo_data import DEMO_ORG_NAME, DemoLogin, demo_logins, demo_roster_csv, demo_units_csv
+from engage.org.roster_import import import_roster
+from engage.org.units_import import import_units
+
+DEMO_PASSWORD = "engage-demo-2026"  # noqa: S105 (printed for the demo on purpose)
+DEMO_ROOT = "ORG"
+
+
+class NotADemoDatabase(RuntimeError):
+    """The database holds another organisation; the demo will not write into it."""
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSeed:
+    """What ``seed_demo`` did and how to log in."""
+
+    created: bool
+    logins: list[DemoLogin]
+    password: str
+
+
+async def seed_demo(progress: Progress | None = None) -> DemoSeed:
+    """Seed the demo org into an empty database, or reuse one seeded before.
+
+    Refuses a database that holds a different organisation.
+    """
+    today = datetime.now(UTC).date()
+    logins = demo_logins(today)
+    settings = await OrgSettings.select(OrgSettings.name).first().run()
+    if await Unit.count().run():
+        if settings is None or settings["name"] != DEMO_ORG_NAME:
+            raise NotADemoDatabase(
+                "this database already holds an organisation that is not the demo; "
+                "run the demo on another file, e.g. `engage demo --database demo.sqlite3`"
+            )
+        return DemoSeed(created=False, logins=logins, password=DEMO_PASSWORD)
+    await import_units(demo_units_csv(), progress)
+    await import_roster(demo_roster_csv(today), progress)
+    await OrgSettings.update({OrgSettings.name: DEMO_ORG_NAME}).where(OrgSettings.id > 0).run()
+    for login in logins:
+        await set_password(login.email, DEMO_PASSWORD)
+    await audit.record("cli:demo", "demo.seed", f"seeded {DEMO_ORG_NAME}")
+    return DemoSeed(created=True, logins=logins, password=DEMO_PASSWORD)
