@@ -327,3 +327,7 @@ def user_set_password(email: str, password_stdin: bool) -> None:
 
     run(go())
     console.print(f"Password set for {email.strip().lower()}.")
+
+
+if __name__ == "__main__":
+    main()

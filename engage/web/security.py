@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import Request
@@ -20,6 +21,7 @@ from engage.auth.identity import CurrentUser
 from engage.settings import Settings
 
 SESSION_HOURS = 10
+SESSION_COOKIE = "engage_session"
 #: Paths reachable without logging in (regular expressions matched from the start).
 PUBLIC_PATHS = ["/login", "/static/", "/schema", "/healthz", "/favicon.ico"]
 
@@ -32,12 +34,46 @@ async def retrieve_user(
     return await load_user(int(user_id)) if isinstance(user_id, int) else None
 
 
+class RotatingSessionBackend(ServerSideSessionBackend):
+    """Server-side sessions that take a fresh id when a handler asks (at login).
+
+    Litestar keeps whatever id the incoming cookie carries; without rotation a session id
+    planted in a victim's browser before login would become their logged-in session.
+    """
+
+    def get_session_id(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+        """The cookie's id, or a new one once ``rotate_session_id`` was called."""
+        state = connection.state
+        if state.get("engage_rotate_session"):
+            if not state.get("engage_fresh_session_id"):
+                state["engage_fresh_session_id"] = self.generate_session_id()
+            return str(state["engage_fresh_session_id"])
+        return super().get_session_id(connection)
+
+
+@dataclass
+class RotatingSessionConfig(ServerSideSessionConfig):
+    """``ServerSideSessionConfig`` using ``RotatingSessionBackend``."""
+
+    _backend_class: type[ServerSideSessionBackend] = field(
+        default=RotatingSessionBackend, init=False, repr=False
+    )
+
+
+async def rotate_session_id(request: Request[Any, Any, Any]) -> None:
+    """Drop the current session id (and its stored data); the response carries a new one."""
+    old = request.cookies.get(SESSION_COOKIE)
+    if old and old != "null":
+        await request.app.stores.get("sessions").delete(old)
+    request.state["engage_rotate_session"] = True
+
+
 def session_auth(settings: Settings) -> SessionAuth[CurrentUser, ServerSideSessionBackend]:
     """Server-side sessions kept in the ``sessions`` store; every path but the public ones."""
     return SessionAuth[CurrentUser, ServerSideSessionBackend](
         retrieve_user_handler=retrieve_user,
-        session_backend_config=ServerSideSessionConfig(
-            key="engage_session",
+        session_backend_config=RotatingSessionConfig(
+            key=SESSION_COOKIE,
             store="sessions",
             max_age=SESSION_HOURS * 3600,
             httponly=True,

@@ -113,3 +113,30 @@ async def test_login_attempts_are_rate_limited(client: AsyncTestClient[Any], org
     assert statuses[10:] == [429, 429]
     # even the right password is refused until the minute is over
     assert (await login(client, org.logins["employee"])).status_code == 429
+
+
+async def test_a_session_id_planted_before_login_is_not_used_after_it(
+    client: AsyncTestClient[Any], org: Org
+) -> None:
+    planted = "attacker-chosen-session-id-0123456789"
+    client.cookies.set("engage_session", planted, domain="testserver.local")
+    response = await login(client, org.logins["hr"])
+    assert response.status_code == 302
+    issued = client.cookies["engage_session"]
+    assert issued != planted and len(issued) >= 32
+    client.cookies.clear()
+    client.cookies.set("engage_session", planted, domain="testserver.local")  # the attacker
+    assert (await client.get("/api/me")).status_code == 401
+
+
+async def test_logging_in_again_replaces_the_old_session(
+    client: AsyncTestClient[Any], org: Org
+) -> None:
+    await login(client, org.logins["hr"])
+    first = client.cookies["engage_session"]
+    await login(client, org.logins["admin"])
+    assert client.cookies["engage_session"] != first
+    assert (await client.get("/api/me")).json()["role"] == "admin"
+    client.cookies.clear()
+    client.cookies.set("engage_session", first, domain="testserver.local")
+    assert (await client.get("/api/me")).status_code == 401

@@ -1,0 +1,5 @@
+"""``python -m engage`` runs the command line."""
+
+from engage.cli import main
+
+main()
