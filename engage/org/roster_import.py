@@ -6,15 +6,23 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, cast
+from typing import Any
 
 from babel import Locale, UnknownLocaleError
-from piccolo.columns import Column
 
 from engage.csvio import ErrorCollector, ImportSummary, Progress, chunked, parse_iso_date, read_csv
+from engage.db.bulk import executemany
 from engage.db.tables import ROLES, OrgSettings, Person, Unit, User
 
 WHAT = "roster.csv"
+PERSON_COLUMNS = ("employee_id", "name", "unit", "hired_on", "email", "role", "language", "left_on")
+UPSERT_PERSON = (
+    f"INSERT INTO person ({', '.join(PERSON_COLUMNS)}) "
+    f"VALUES ({', '.join(['{}'] * len(PERSON_COLUMNS))}) "
+    "ON CONFLICT (employee_id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in PERSON_COLUMNS[1:])
+)
+USER_COLUMNS = ("email", "name", "role", "person", "active")
 REQUIRED = ("employee_id", "name", "unit_id", "hired_on")
 OPTIONAL = ("email", "role", "language", "left_on")
 EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
@@ -214,26 +222,18 @@ async def import_roster(data: bytes, progress: Progress | None = None) -> Import
         for w in updated
         if by_emp[str(w["employee_id"])]["email"] != w["email"]
     ]
-    async with Person._meta.db.transaction():
-        for ids in chunked(moved_emails, 500):
-            await Person.update({Person.email: None}).where(Person.employee_id.is_in(ids)).run()
-        for chunk in chunked(created + updated, 500):
-            await (
-                Person.insert(*[Person(**w) for w in chunk])
-                .on_conflict(
-                    target=Person.employee_id,
-                    action="DO UPDATE",
-                    values=[
-                        Person.name,
-                        Person.unit,
-                        Person.hired_on,
-                        Person.email,
-                        Person.role,
-                        Person.language,
-                        Person.left_on,
-                    ],
-                )
-                .run()
+    engine = Person._meta.db
+    async with engine.transaction():
+        await executemany(
+            engine,
+            "UPDATE person SET email = NULL WHERE employee_id = {}",
+            [(emp,) for emp in moved_emails],
+        )
+        for chunk in chunked(created + updated, 2000):
+            await executemany(
+                engine,
+                UPSERT_PERSON,
+                [tuple(w[c] for c in PERSON_COLUMNS) for w in chunk],
             )
             tick(len(chunk))
         today = datetime.now(UTC).date()
@@ -312,21 +312,16 @@ async def sync_accounts(
     existing login is taken over by email only when it is linked to nobody.
     """
     today = datetime.now(UTC).date()
-    emp_ids = [str(w["employee_id"]) for w in wanted]
-    person_ids: dict[str, int] = {}
-    for chunk in chunked(emp_ids, 500):
-        for r in (
-            await Person.select(Person.id, Person.employee_id)
-            .where(Person.employee_id.is_in(chunk))
-            .run()
-        ):
-            person_ids[r["employee_id"]] = r["id"]
+    person_ids = {
+        r["employee_id"]: r["id"] for r in await Person.select(Person.id, Person.employee_id).run()
+    }
     users = await User.select(
         User.id, User.email, User.person, User.name, User.role, User.active
     ).run()
     by_person = {u["person"]: u for u in users if u["person"] is not None}
     unlinked_by_email = {u["email"]: u for u in users if u["person"] is None}
-    new_users: list[User] = []
+    new_users: list[tuple[Any, ...]] = []
+    deactivate: list[tuple[int]] = []
     changes: list[tuple[dict[str, Any], dict[str, Any]]] = []
     now = datetime.now(UTC)
     for w in wanted:
@@ -346,25 +341,39 @@ async def sync_accounts(
             target["active"] = user["active"]  # keep an admin's deactivation
         if user is None:
             if email:
-                new_users.append(User(**target, created_at=now))
+                new_users.append((*(target[c] for c in USER_COLUMNS), now))
             continue
         if not email:
             if user["active"]:
-                await User.update({User.active: False}).where(User.id == user["id"]).run()
+                deactivate.append((user["id"],))
             continue
         current = {k: user[k] for k in ("email", "name", "role", "person", "active")}
         if current != {str(k): v for k, v in target.items()}:
             changes.append((user, target))
+    engine = User._meta.db
+    await executemany(
+        engine, "UPDATE app_user SET active = {} WHERE id = {}", [(False, i) for (i,) in deactivate]
+    )
     # Logins whose address changes first step aside, so addresses can swap between people.
-    for login, state in changes:
-        if state["email"] != login["email"]:
-            await (
-                User.update({User.email: f"moving-{login['id']}@engage.invalid"})
-                .where(User.id == login["id"])
-                .run()
-            )
-    for login, state in changes:
-        await User.update(cast(dict[Column | str, Any], state)).where(User.id == login["id"]).run()
-    for batch in chunked(new_users, 500):
-        await User.insert(*batch).run()
+    await executemany(
+        engine,
+        "UPDATE app_user SET email = {} WHERE id = {}",
+        [
+            (f"moving-{login['id']}@engage.invalid", login["id"])
+            for login, state in changes
+            if state["email"] != login["email"]
+        ],
+    )
+    await executemany(
+        engine,
+        "UPDATE app_user SET " + ", ".join(f"{c} = {{}}" for c in USER_COLUMNS) + " WHERE id = {}",
+        [(*(state[c] for c in USER_COLUMNS), login["id"]) for login, state in changes],
+    )
+    for batch in chunked(new_users, 2000):
+        await executemany(
+            engine,
+            f"INSERT INTO app_user ({', '.join(USER_COLUMNS)}, created_at) "
+            f"VALUES ({', '.join(['{}'] * (len(USER_COLUMNS) + 1))})",
+            batch,
+        )
     tick(len(wanted))

@@ -1,0 +1,34 @@
+"""Many rows, one statement: bulk writes through the driver inside a Piccolo transaction.
+
+Building a Piccolo object and query string per row costs about a hundred times the write itself; imports
+of tens of thousands of rows (roster, responses, visits) go through here instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from piccolo.engine.base import Engine
+
+
+class NoTransaction(RuntimeError):
+    """Bulk writes must run inside ``engine.transaction()`` (all or nothing)."""
+
+
+def placeholders(engine_type: str, count: int, start: int = 1) -> list[str]:
+    """Driver placeholders for ``count`` parameters: ``?`` (SQLite) or ``$n`` (PostgreSQL)."""
+    if engine_type == "sqlite":
+        return ["?"] * count
+    return [f"${i}" for i in range(start, start + count)]
+
+
+async def executemany(engine: Engine[Any], sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """Run ``sql`` (with ``{}`` where each parameter goes) once per row, in the open transaction."""
+    if not rows:
+        return
+    transaction = engine.current_transaction.get()
+    if transaction is None:
+        raise NoTransaction("bulk writes need an open transaction")
+    statement = sql.format(*placeholders(engine.engine_type, len(rows[0])))
+    await transaction.connection.executemany(statement, [tuple(r) for r in rows])
