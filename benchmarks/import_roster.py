@@ -18,12 +18,12 @@ from pathlib import Path
 
 os.environ.setdefault("ENGAGE_SECRET_KEY", "benchmark-secret-0123456789abcdef0123456789")
 
-import asyncpg  # noqa: E402
+import asyncpg
 
-from engage.db.engine import configure, parse_database_url  # noqa: E402
-from engage.db.migrate import migrate  # noqa: E402
-from engage.org.roster_import import import_roster  # noqa: E402
-from engage.org.units_import import import_units  # noqa: E402
+from engage.db.engine import configure, parse_database_url
+from engage.db.migrate import migrate
+from engage.org.roster_import import import_roster
+from engage.org.units_import import import_units
 
 PG = os.environ.get("ENGAGE_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 
@@ -67,8 +67,8 @@ def sqlite_floor(raw: list[tuple[object, ...]]) -> float:
         conn = sqlite3.connect(Path(tmp) / "floor.sqlite3")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(
-            "CREATE TABLE person (id INTEGER PRIMARY KEY, employee_id TEXT UNIQUE, email TEXT UNIQUE,"
-            " name TEXT, unit INTEGER)"
+            "CREATE TABLE person (id INTEGER PRIMARY KEY, employee_id TEXT UNIQUE,"
+            " email TEXT UNIQUE, name TEXT, unit INTEGER)"
         )
         start = time.perf_counter()
         with conn:
@@ -85,8 +85,8 @@ async def pg_floor(url: str, raw: list[tuple[object, ...]]) -> float:
     conn = await asyncpg.connect(**cfg)
     try:
         await conn.execute(
-            "CREATE TEMP TABLE person (id serial PRIMARY KEY, employee_id text UNIQUE, email text UNIQUE,"
-            " name text, unit integer)"
+            "CREATE TEMP TABLE person (id serial PRIMARY KEY, employee_id text UNIQUE,"
+            " email text UNIQUE, name text, unit integer)"
         )
         start = time.perf_counter()
         async with conn.transaction():

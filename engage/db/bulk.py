@@ -1,7 +1,7 @@
 """Many rows, one statement: bulk writes through the driver inside a Piccolo transaction.
 
-Building a Piccolo object and query string per row costs about a hundred times the write itself; imports
-of tens of thousands of rows (roster, responses, visits) go through here instead.
+Building a Piccolo object and query string per row costs about a hundred times the write
+itself; imports of tens of thousands of rows (roster, responses, visits) go through here.
 """
 
 from __future__ import annotations
