@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
+import sqlite3
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
+import asyncpg
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -74,6 +76,7 @@ def friendly_errors(func: F) -> F:
         from engage.auth.passwords import WeakPassword
         from engage.csvio import ImportRejected
         from engage.db.engine import DatabaseURLError
+        from engage.db.migrate import MigrationFailed
         from engage.demo import NotADemoDatabase
 
         try:
@@ -83,8 +86,8 @@ def friendly_errors(func: F) -> F:
             sys.exit(1)
         except (AccountError, WeakPassword, DatabaseURLError, NotADemoDatabase) as exc:
             _fail(str(exc))
-        except OSError as exc:
-            _fail(f"{exc.__class__.__name__}: {exc}")
+        except (OSError, sqlite3.Error, asyncpg.PostgresError, MigrationFailed) as exc:
+            _fail(f"database: {exc.__class__.__name__}: {exc}")
 
     return wrapper  # type: ignore[return-value]
 

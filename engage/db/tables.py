@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from piccolo.columns import (
+    UUID,
     Boolean,
     Bytea,
     Date,
     ForeignKey,
     Integer,
     Serial,
+    SmallInt,
     Text,
     Timestamptz,
     Varchar,
@@ -89,4 +91,113 @@ class KeyValue(Table, tablename="kv_store"):
     expires_at = Timestamptz(null=True, default=None, index=True)
 
 
-ALL_TABLES: tuple[type[Table], ...] = (Unit, Person, User, OrgSettings, AuditEvent, KeyValue)
+class SurveyItem(Table, tablename="survey_item"):
+    """An item the organisation asks: the twelve elements, eNPS, or one of its own."""
+
+    id = Serial(primary_key=True)
+    code = Varchar(length=16, unique=True)
+    kind = Varchar(length=8, default="likert")  # likert (1–5) or enps (0–10)
+    element = Varchar(length=8, null=True, default=None)  # E01…E12; None for custom items
+    position = Integer(default=0)
+    active = Boolean(default=True)
+
+
+class SurveyItemText(Table, tablename="survey_item_text"):
+    """The organisation's wording of an item in one language (over the shipped text)."""
+
+    id = Serial(primary_key=True)
+    item = ForeignKey[SurveyItem](SurveyItem, on_delete=OnDelete.cascade)
+    language = Varchar(length=16)
+    text = Text()
+
+
+class Wave(Table, tablename="wave"):
+    """One round of a survey: items, audience, dates; thresholds frozen when it opens."""
+
+    id = Serial(primary_key=True)
+    name = Varchar(length=200)
+    opens_on = Date()
+    closes_on = Date()
+    status = Varchar(length=12, default="draft", index=True)  # draft, open, closed
+    item_codes = Text(default="")  # comma-separated, in order
+    min_group_size = Integer(null=True, default=None)
+    min_comment_group_size = Integer(null=True, default=None)
+    imported = Boolean(default=False)  # history from a previous tool (no invitations)
+    created_at = Timestamptz()
+
+
+class WaveAudience(Table, tablename="wave_audience"):
+    """A unit whose whole subtree a wave asks."""
+
+    id = Serial(primary_key=True)
+    wave = ForeignKey[Wave](Wave, on_delete=OnDelete.cascade, index=True)
+    unit = ForeignKey[Unit](Unit, on_delete=OnDelete.restrict)
+
+
+class Invitation(Table, tablename="invitation"):
+    """A person's one-time invitation to a wave, in the unit they belonged to when it opened.
+
+    Only hashes of tokens and kiosk codes are kept; spending one records no time. When the
+    wave closes its invitations are reduced to per-unit counts and deleted.
+    """
+
+    id = Serial(primary_key=True)
+    wave = ForeignKey[Wave](Wave, on_delete=OnDelete.cascade, index=True)
+    person = ForeignKey[Person](Person, on_delete=OnDelete.cascade)
+    unit = ForeignKey[Unit](Unit, on_delete=OnDelete.restrict)
+    language = Varchar(length=16, default="en")
+    token_hash = Varchar(length=64, null=True, default=None, unique=True)
+    kiosk_hash = Varchar(length=64, null=True, default=None, unique=True)
+    spent = Boolean(default=False)
+    emailed_at = Timestamptz(null=True, default=None)
+    reminded_at = Timestamptz(null=True, default=None)
+
+
+class WaveUnitCount(Table, tablename="wave_unit_count"):
+    """Invited and answered counts per unit of a closed wave (what remains of invitations)."""
+
+    id = Serial(primary_key=True)
+    wave = ForeignKey[Wave](Wave, on_delete=OnDelete.cascade, index=True)
+    unit = ForeignKey[Unit](Unit, on_delete=OnDelete.restrict)
+    invited = Integer(default=0)
+    answered = Integer(default=0)
+
+
+class Response(Table, tablename="response"):
+    """One anonymous response: a random key, unit, wave, language, eNPS and comment. Nothing else."""
+
+    id = UUID(primary_key=True)
+    wave = ForeignKey[Wave](Wave, on_delete=OnDelete.cascade, index=True)
+    unit = ForeignKey[Unit](Unit, on_delete=OnDelete.restrict, index=True)
+    language = Varchar(length=16, default="en")
+    enps = SmallInt(null=True, default=None)
+    comment = Text(null=True, default=None)
+
+
+class Answer(Table, tablename="answer"):
+    """One item's value in a response; wave and unit repeated so aggregates need no join."""
+
+    id = UUID(primary_key=True)
+    response = ForeignKey[Response](Response, on_delete=OnDelete.cascade, index=True)
+    wave = ForeignKey[Wave](Wave, on_delete=OnDelete.cascade)
+    unit = ForeignKey[Unit](Unit, on_delete=OnDelete.restrict)
+    item = Varchar(length=16)
+    value = SmallInt()
+
+
+ALL_TABLES: tuple[type[Table], ...] = (
+    Unit,
+    Person,
+    User,
+    OrgSettings,
+    AuditEvent,
+    KeyValue,
+    SurveyItem,
+    SurveyItemText,
+    Wave,
+    WaveAudience,
+    Invitation,
+    WaveUnitCount,
+    Response,
+    Answer,
+)
