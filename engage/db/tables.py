@@ -164,7 +164,7 @@ class WaveUnitCount(Table, tablename="wave_unit_count"):
 
 
 class Response(Table, tablename="response"):
-    """One anonymous response: a random key, unit, wave, language, eNPS and comment. Nothing else."""
+    """One anonymous response: random key, unit, wave, language, eNPS, comment; nothing else."""
 
     id = UUID(primary_key=True)
     wave = ForeignKey[Wave](Wave, on_delete=OnDelete.cascade, index=True)
