@@ -90,6 +90,11 @@ class CSVTable:
 
 def decode_utf8(data: bytes, what: str) -> str:
     """Decode a file as UTF-8 (a BOM is dropped) or say where it is not UTF-8."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ImportRejected(
+            what,
+            [RowError(None, None, "the file is UTF-16 text; save it as 'CSV UTF-8' and try again")],
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -119,7 +124,7 @@ def read_csv(
     """
     text = decode_utf8(data, what)
     errors = ErrorCollector()
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         raw_header = next(reader, None)
     except csv.Error as exc:
@@ -127,6 +132,18 @@ def read_csv(
     if raw_header is None or not any(c.strip() for c in raw_header):
         raise ImportRejected(what, [RowError(None, None, "the file is empty (no header row)")])
     header = [c.strip().lower() for c in raw_header]
+    if len(header) == 1 and ";" in header[0]:
+        raise ImportRejected(
+            what,
+            [
+                RowError(
+                    1,
+                    None,
+                    "the values are separated by semicolons (;), not commas: save the file as "
+                    "'CSV UTF-8 (comma delimited)' and try again",
+                )
+            ],
+        )
     seen: set[str] = set()
     for name in header:
         if name and name in seen and (name in required or name in set(optional)):
@@ -157,6 +174,15 @@ def read_csv(
                     f"has {len(record)} fields but the header has {len(header)}",
                 )
                 continue
+            if len(record) < len(header):
+                absent = ", ".join(raw_header[len(record) :])
+                errors.add(
+                    row_number,
+                    None,
+                    f"has {len(record)} fields but the header has {len(header)} "
+                    f"(missing: {absent}); keep the commas of empty values",
+                )
+                continue
             values = {c: (record[i].strip() if i < len(record) else "") for c, i in index.items()}
             with_nul = [c for c, value in values.items() if "\x00" in value]
             for column in with_nul:
@@ -169,7 +195,15 @@ def read_csv(
             if not with_nul:
                 table.rows.append((row_number, values))
     except csv.Error as exc:
-        errors.add(row_number + 1, None, f"unreadable CSV: {exc}")
+        if "unexpected end of data" in str(exc):
+            errors.add(
+                row_number + 1,
+                None,
+                'a quoted value is never closed (a " is missing), so the rest of the file '
+                "would be read as one value",
+            )
+        else:
+            errors.add(row_number + 1, None, f"unreadable CSV: {exc}")
     errors.raise_if_any(what)
     return table
 

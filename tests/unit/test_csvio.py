@@ -104,9 +104,10 @@ def test_blank_lines_are_skipped_but_still_counted() -> None:
     assert [row for row, _ in table.rows] == [3, 5]
 
 
-def test_short_rows_are_padded_with_empty_values() -> None:
-    table = read_csv(lines("unit_id,name,parent_id", "R,Root"), "u", REQUIRED)
-    assert table.rows == [(2, {"unit_id": "R", "name": "Root", "parent_id": ""})]
+def test_short_rows_are_rejected_rather_than_guessed() -> None:
+    # a missing field may be a value that slid left; the row is refused, naming what is absent
+    error = only(rejected(lines("unit_id,name,parent_id", "R,Root")))
+    assert error.row == 2 and "missing: parent_id" in error.reason
 
 
 def test_trailing_empty_fields_beyond_the_header_are_tolerated() -> None:
@@ -173,9 +174,9 @@ def test_latin1_file_is_rejected_naming_the_line_of_the_bad_byte() -> None:
     assert "nothing was imported" in exc.summary()
 
 
-def test_utf16_file_is_rejected_as_not_utf8() -> None:
+def test_utf16_file_is_rejected_with_a_hint() -> None:
     data = "unit_id,name,parent_id\nR,Root,\n".encode("utf-16")
-    assert "not UTF-8" in only(rejected(data)).reason
+    assert "UTF-16" in only(rejected(data)).reason
 
 
 def test_nul_character_in_a_value_is_rejected() -> None:
@@ -244,3 +245,27 @@ def test_import_summary_message() -> None:
 def test_chunked() -> None:
     assert chunked([1, 2, 3, 4, 5], 2) == [[1, 2], [3, 4], [5]]
     assert chunked([], 3) == []
+
+
+def test_an_unclosed_quote_is_refused_not_swallowed() -> None:
+    data = b'unit_id,name,parent_id\nORG,"Org,\nL-1,Loc,ORG\n'
+    with pytest.raises(ImportRejected) as info:
+        read_csv(data, "units.csv", required=("unit_id", "name", "parent_id"))
+    (error,) = info.value.errors
+    assert error.row == 2 and "never closed" in error.reason
+
+
+def test_a_short_row_names_the_missing_columns() -> None:
+    data = b"unit_id,name,parent_id\nORG,Org,\nL-1,Loc\n"
+    with pytest.raises(ImportRejected) as info:
+        read_csv(data, "units.csv", required=("unit_id", "name", "parent_id"))
+    (error,) = info.value.errors
+    assert error.row == 3 and "missing: parent_id" in error.reason
+
+
+def test_semicolons_and_utf16_get_a_hint() -> None:
+    with pytest.raises(ImportRejected, match="semicolons"):
+        read_csv(b"unit_id;name;parent_id\nA;B;\n", "units.csv", required=("unit_id",))
+    utf16 = "unit_id,name,parent_id\nA,B,\n".encode("utf-16")
+    with pytest.raises(ImportRejected, match="UTF-16"):
+        read_csv(utf16, "units.csv", required=("unit_id",))
