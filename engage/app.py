@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import hashlib
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,6 +12,7 @@ from pathlib import Path
 
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
+from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
@@ -32,10 +36,31 @@ from engage.web.controllers.auth import AuthController
 from engage.web.controllers.imports import ImportPagesController, ImportsApiController
 from engage.web.controllers.org import OrgPagesController
 from engage.web.controllers.pages import HomeController
-from engage.web.security import csrf_config, login_rate_limit, session_auth
+from engage.web.hygiene import hygiene_middleware
+from engage.web.security import (
+    csrf_config,
+    login_rate_limit,
+    purge_expired_sessions,
+    session_auth,
+)
 
 TEMPLATES = Path(__file__).parent / "web" / "templates"
 SWAGGER = "/static/vendor/swagger-ui"
+
+
+@asynccontextmanager
+async def _housekeeping(app: Litestar) -> AsyncIterator[None]:
+    """Purge expired sessions and rate-limit counters in the background while serving."""
+    stores = [app.stores.get(name) for name in ("sessions", "rate_limit")]
+    task = asyncio.create_task(
+        purge_expired_sessions([s for s in stores if isinstance(s, DatabaseStore)])
+    )
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 @asynccontextmanager
@@ -110,7 +135,7 @@ def create_app(settings: Settings | None = None, secret_key: str | None = None) 
             ),
         ],
         on_app_init=[auth.on_app_init],
-        middleware=[login_rate_limit(settings).middleware],
+        middleware=[hygiene_middleware, login_rate_limit(settings).middleware],
         csrf_config=csrf_config(secret, settings),
         stores={"sessions": DatabaseStore("sessions"), "rate_limit": DatabaseStore("rate_limit")},
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
@@ -122,7 +147,8 @@ def create_app(settings: Settings | None = None, secret_key: str | None = None) 
         },
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         request_max_body_size=settings.max_upload_mb * 1024 * 1024,
-        lifespan=[_database_pool],
+        lifespan=[_database_pool, _housekeeping],
+        state=State({"rate_limit_salt": hashlib.sha256(b"rate-limit:" + secret.encode()).digest()}),
         logging_config=LoggingConfig(log_exceptions="always" if settings.debug else "debug"),
         debug=settings.debug,
     )

@@ -12,7 +12,13 @@ from engage.auth.identity import CurrentUser, Role
 from engage.auth.passwords import check_strength, hash_password, needs_rehash, verify_password
 from engage.db.tables import Person, User
 
+MAX_EMAIL = 254
+MAX_NAME = 200
 EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+
+
+#: A new password (or deactivation) ends every session the user had.
+SESSION_BUMP = User.session_version + 1
 
 
 class AccountError(ValueError):
@@ -28,6 +34,7 @@ async def load_user(user_id: int) -> CurrentUser | None:
             User.name,
             User.role,
             User.active,
+            User.session_version,
             User.person._.unit._.id.as_alias("unit_id"),
             User.person._.unit._.code.as_alias("unit_code"),
             User.person._.unit._.name.as_alias("unit_name"),
@@ -48,11 +55,15 @@ async def load_user(user_id: int) -> CurrentUser | None:
         unit_code=row["unit_code"],
         unit_name=row["unit_name"],
         unit_path=row["unit_path"],
+        session_version=row["session_version"],
     )
 
 
 async def authenticate(email: str, password: str) -> CurrentUser | None:
     """The user if ``email`` and ``password`` match an active account, else None."""
+    if "\x00" in email or len(email) > MAX_EMAIL:
+        verify_password(None, password)  # same work, same answer as an unknown email
+        return None
     row = (
         await User.select(User.id, User.password_hash, User.active)
         .where(User.email == email.strip().lower())
@@ -72,12 +83,17 @@ async def authenticate(email: str, password: str) -> CurrentUser | None:
 async def create_user(email: str, role: str, name: str = "", password: str | None = None) -> int:
     """Create a login (linked to the roster person with that email, if any); return its id."""
     email = email.strip().lower()
-    if not EMAIL.match(email):
-        raise AccountError(f"{email!r} is not an email address")
+    if not EMAIL.match(email) or len(email) > MAX_EMAIL or "\x00" in email:
+        raise AccountError(f"{email[:60]!r} is not an email address")
+    if len(name) > MAX_NAME or "\x00" in name:
+        raise AccountError(f"the name must have at most {MAX_NAME} characters")
     if role not in Role.__members__:
         raise AccountError(f"unknown role {role!r}; use one of {', '.join(Role.__members__)}")
     if await User.exists().where(User.email == email).run():
-        raise AccountError(f"a user with email {email} already exists")
+        raise AccountError(
+            f"a user with email {email} already exists (to give them a password: "
+            f"engage user set-password {email})"
+        )
     if password is not None:
         check_strength(password)
     person = await Person.select(Person.id, Person.name).where(Person.email == email).first().run()
@@ -105,7 +121,9 @@ async def set_password(email: str, password: str) -> None:
     check_strength(password)
     email = email.strip().lower()
     rows = (
-        await User.update({User.password_hash: hash_password(password)})
+        await User.update(
+            {User.password_hash: hash_password(password), User.session_version: SESSION_BUMP}
+        )
         .where(User.email == email)
         .returning(User.id)
         .run()
@@ -118,7 +136,9 @@ async def set_password_by_id(user_id: int, password: str) -> None:
     """Set a password for the user with this id (checked for strength first)."""
     check_strength(password)
     rows = (
-        await User.update({User.password_hash: hash_password(password)})
+        await User.update(
+            {User.password_hash: hash_password(password), User.session_version: SESSION_BUMP}
+        )
         .where(User.id == user_id)
         .returning(User.id)
         .run()

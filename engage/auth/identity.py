@@ -27,6 +27,7 @@ class CurrentUser(msgspec.Struct, frozen=True):
     unit_code: str | None
     unit_name: str | None
     unit_path: str | None
+    session_version: int = 0
 
     @property
     def rank(self) -> Role:

@@ -46,6 +46,7 @@ class Person(Table, tablename="person"):
     language = Varchar(length=16, default="en")
     hired_on = Date()
     left_on = Date(null=True, default=None)
+    search_text = Text(default="")  # casefolded name, email and id: case-insensitive search
 
 
 class User(Table, tablename="app_user"):
@@ -60,6 +61,7 @@ class User(Table, tablename="app_user"):
     active = Boolean(default=True)
     created_at = Timestamptz()
     last_login_at = Timestamptz(null=True, default=None)
+    session_version = Integer(default=0)  # bumped to end every session (password reset …)
 
 
 class OrgSettings(Table, tablename="org_settings"):

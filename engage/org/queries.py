@@ -153,15 +153,11 @@ async def search_people(
         conditions.append(Person.unit._.path.like(f"{unit_path}%"))
     if not include_left:
         conditions.append(_current_staff())
-    text = text.strip()
+    text = text.replace("\x00", "").strip().casefold()
     if text:
+        # search_text is stored case-folded, so one LIKE works for every script on both engines
         pattern = "%" + text.replace("\\", "").replace("%", "").replace("_", "") + "%"
-        # SQLite's LIKE is already case-insensitive (for ASCII); Piccolo warns on ILIKE there.
-        if Person._meta.db.engine_type == "sqlite":
-            matches = [c.like(pattern) for c in (Person.name, Person.email, Person.employee_id)]
-        else:
-            matches = [c.ilike(pattern) for c in (Person.name, Person.email, Person.employee_id)]
-        conditions.append(matches[0] | matches[1] | matches[2])
+        conditions.append(Person.search_text.like(pattern))
     count_query = Person.count()
     select = Person.select(
         Person.employee_id,

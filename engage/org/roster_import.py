@@ -15,7 +15,17 @@ from engage.db.bulk import executemany
 from engage.db.tables import ROLES, OrgSettings, Person, Unit, User
 
 WHAT = "roster.csv"
-PERSON_COLUMNS = ("employee_id", "name", "unit", "hired_on", "email", "role", "language", "left_on")
+PERSON_COLUMNS = (
+    "employee_id",
+    "name",
+    "unit",
+    "hired_on",
+    "email",
+    "role",
+    "language",
+    "left_on",
+    "search_text",
+)
 UPSERT_PERSON = (
     f"INSERT INTO person ({', '.join(PERSON_COLUMNS)}) "
     f"VALUES ({', '.join(['{}'] * len(PERSON_COLUMNS))}) "
@@ -43,6 +53,11 @@ class RosterRow:
     role: str | None
     language: str | None
     left_on: date | None
+
+
+def search_text(name: str, email: str | None, employee_id: str) -> str:
+    """What the people search matches: name, email and id, case-folded (any script)."""
+    return " ".join(part for part in (name, email or "", employee_id) if part).casefold()
 
 
 def normalise_language(value: str) -> str | None:
@@ -177,6 +192,7 @@ async def import_roster(data: bytes, progress: Progress | None = None) -> Import
         Person.language,
         Person.hired_on,
         Person.left_on,
+        Person.search_text,
     ).run()
     by_emp = {r["employee_id"]: r for r in stored}
     email_owner = {r["email"]: r["employee_id"] for r in stored if r["email"]}
@@ -200,6 +216,8 @@ async def import_roster(data: bytes, progress: Progress | None = None) -> Import
         }
 
     wanted = [full(r) for r in rows]
+    for w in wanted:
+        w["search_text"] = search_text(str(w["name"]), w["email"], str(w["employee_id"]))
     await check_login_emails(rows, wanted)
     created = [w for w in wanted if w["employee_id"] not in by_emp]
     updated = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
@@ -41,7 +42,9 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
         target = request.url.path
         if request.url.query:
             target += "?" + request.url.query
-        return Redirect(path=f"/login?next={target}" if target != "/" else "/login")
+        return Redirect(
+            path=f"/login?next={quote(target, safe='/')}" if target != "/" else "/login"
+        )
     detail = exc.detail
     if "csrf" in str(detail).lower():
         detail = (

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import hmac
 from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import Request
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
 from litestar.middleware.session.server_side import (
     ServerSideSessionBackend,
     ServerSideSessionConfig,
 )
 from litestar.security.session_auth import SessionAuth
+from litestar.types import Empty, Message, ScopeSession
 
 from engage.auth.accounts import load_user
 from engage.auth.identity import CurrentUser
+from engage.db.store import DatabaseStore
 from engage.settings import Settings
 
 SESSION_HOURS = 10
@@ -29,9 +34,31 @@ PUBLIC_PATHS = ["/login", "/static/", "/schema", "/healthz", "/favicon.ico"]
 async def retrieve_user(
     session: dict[str, Any], _: ASGIConnection[Any, Any, Any, Any]
 ) -> CurrentUser | None:
-    """The active user behind a session, re-read on every request (roles apply at once)."""
+    """The active user behind a session, re-read on every request (roles apply at once).
+
+    A session from before the user's password was reset (or the account deactivated) no
+    longer matches their session version and is refused.
+    """
     user_id = session.get("user_id")
-    return await load_user(int(user_id)) if isinstance(user_id, int) else None
+    if not isinstance(user_id, int):
+        return None
+    user = await load_user(user_id)
+    if user is None or session.get("v") != user.session_version:
+        return None
+    return user
+
+
+def start_session(request: Request[Any, Any, Any], user: CurrentUser) -> None:
+    """Put the logged-in user (and their current session version) in the session."""
+    request.set_session({"user_id": user.id, "v": user.session_version})
+
+
+async def purge_expired_sessions(stores: list[DatabaseStore], every_seconds: int = 600) -> None:
+    """Delete expired sessions and rate-limit counters now and then (any worker may do it)."""
+    while True:
+        await asyncio.sleep(every_seconds)
+        for store in stores:
+            await store.delete_expired()
 
 
 class RotatingSessionBackend(ServerSideSessionBackend):
@@ -40,6 +67,55 @@ class RotatingSessionBackend(ServerSideSessionBackend):
     Litestar keeps whatever id the incoming cookie carries; without rotation a session id
     planted in a victim's browser before login would become their logged-in session.
     """
+
+    async def load_from_connection(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> dict[str, Any]:
+        """Load the session, remembering its stored bytes to skip rewriting it unchanged."""
+        session_id = connection.cookies.get(self.config.key)
+        if session_id and session_id != "null":
+            store = self.config.get_store_from_app(connection.scope["app"])
+            data = await self.get(session_id, store=store)
+            if data is not None:
+                connection.state["engage_session_bytes"] = data
+                return self.deserialize_data(data)
+        return {}
+
+    async def store_in_message(
+        self,
+        scope_session: ScopeSession,
+        message: Message,
+        connection: ASGIConnection[Any, Any, Any, Any],
+    ) -> None:
+        """Write the session only when it changed; anonymous visitors leave no row at all."""
+        incoming = connection.cookies.get(self.config.key)
+        has_cookie = bool(incoming) and incoming != "null"
+        if scope_session is Empty or not scope_session:
+            if has_cookie:  # logged out or expired: forget it here and in the browser
+                store = self.config.get_store_from_app(connection.scope["app"])
+                await self.delete(str(incoming), store=store)
+                headers = MutableScopeHeaders.from_message(message)
+                headers.add(
+                    "Set-Cookie",
+                    Cookie(
+                        key=self.config.key,
+                        value="",
+                        max_age=0,
+                        expires=0,
+                        path=self.config.path,
+                        httponly=True,
+                        secure=self.config.secure,
+                        samesite=self.config.samesite,
+                    ).to_header(header=""),
+                )
+            return
+        rotating = bool(connection.state.get("engage_rotate_session"))
+        unchanged = connection.state.get("engage_session_bytes") == self.serialize_data(
+            scope_session, connection.scope
+        )
+        if has_cookie and unchanged and not rotating:
+            return
+        await super().store_in_message(scope_session, message, connection)
 
     def get_session_id(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:
         """The cookie's id, or a new one once ``rotate_session_id`` was called."""
@@ -99,8 +175,9 @@ def csrf_config(secret: str, settings: Settings) -> CSRFConfig:
 
 
 def _hashed_client(request: Request[Any, Any, Any]) -> str:
-    # Rate limits are keyed by a hash, so no IP address is ever stored.
-    return hashlib.sha256(get_remote_address(request).encode()).hexdigest()[:32]
+    # Rate limits are keyed by a keyed hash, so no IP address is stored or recoverable.
+    secret = request.app.state.get("rate_limit_salt", b"")
+    return hmac.new(secret, get_remote_address(request).encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def _is_login_attempt(request: Request[Any, Any, Any]) -> bool:

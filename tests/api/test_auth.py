@@ -6,7 +6,9 @@ from typing import Any
 
 from litestar.testing import AsyncTestClient
 
-from engage.db.tables import AuditEvent
+from engage.auth.accounts import set_password
+from engage.db.store import DatabaseStore
+from engage.db.tables import AuditEvent, KeyValue
 from tests.factories import PASSWORD, Org, csrf_token, login
 
 
@@ -75,7 +77,7 @@ async def test_session_is_not_reused_after_logout_with_old_cookie(
 async def test_pages_redirect_to_login_and_api_answers_401(client: AsyncTestClient[Any]) -> None:
     page = await client.get("/people?q=x", follow_redirects=False)
     assert page.status_code in (302, 303)
-    assert page.headers["location"] == "/login?next=/people?q=x"
+    assert page.headers["location"] == "/login?next=/people%3Fq%3Dx"
     api = await client.get("/api/units")
     assert api.status_code == 401
     assert api.headers["content-type"].startswith("application/json")
@@ -140,3 +142,89 @@ async def test_logging_in_again_replaces_the_old_session(
     client.cookies.clear()
     client.cookies.set("engage_session", first, domain="testserver.local")
     assert (await client.get("/api/me")).status_code == 401
+
+
+async def test_login_redirect_keeps_every_query_parameter(
+    client: AsyncTestClient[Any], org: Org
+) -> None:
+    page = await client.get("/people?q=a&unit=L1", follow_redirects=False)
+    assert page.headers["location"] == "/login?next=/people%3Fq%3Da%26unit%3DL1"
+    form = await client.get(page.headers["location"])
+    assert 'value="/people?q=a&amp;unit=L1"' in form.text
+
+
+async def test_anonymous_visits_leave_no_session_rows(client: AsyncTestClient[Any]) -> None:
+    before = await KeyValue.count().where(KeyValue.key.like("sessions:%")).run()
+    for path in ("/login", "/healthz", "/", "/api/me", "/schema/openapi.json"):
+        response = await client.get(path, follow_redirects=False)
+        assert "engage_session" not in response.headers.get("set-cookie", "")
+    assert await KeyValue.count().where(KeyValue.key.like("sessions:%")).run() == before
+
+
+async def test_requests_of_a_logged_in_user_do_not_rewrite_the_session(
+    client: AsyncTestClient[Any], org: Org
+) -> None:
+    await login(client, org.logins["hr"])
+    for _ in range(3):
+        response = await client.get("/api/me")
+        assert response.status_code == 200
+        assert "engage_session" not in response.headers.get("set-cookie", "")
+
+
+async def test_logout_deletes_the_cookie(client: AsyncTestClient[Any], org: Org) -> None:
+    await login(client, org.logins["hr"])
+    response = await client.post(
+        "/logout", data={"_csrf_token": await csrf_token(client)}, follow_redirects=False
+    )
+    cookie = next(h for h in response.headers.get_list("set-cookie") if "engage_session" in h)
+    assert "Max-Age=0" in cookie
+
+
+async def test_expired_rows_are_purged(client: AsyncTestClient[Any]) -> None:
+    store = DatabaseStore("sessions")
+    await store.set("old", b"x", expires_in=-5)
+    await store.set("fresh", b"y", expires_in=600)
+    assert await store.delete_expired() == 1
+    assert await store.get("fresh") == b"y"
+
+
+async def test_an_admin_password_reset_ends_the_users_sessions(
+    client: AsyncTestClient[Any], org: Org
+) -> None:
+    await login(client, org.logins["regional"])
+    assert (await client.get("/api/me")).status_code == 200
+    await set_password(org.logins["regional"], PASSWORD)  # what the admin page and CLI call
+    assert (await client.get("/api/me")).status_code == 401
+    await login(client, org.logins["regional"])
+    assert (await client.get("/api/me")).status_code == 200
+
+
+async def test_nul_characters_get_400_not_500(client: AsyncTestClient[Any], org: Org) -> None:
+    token = await csrf_token(client)
+    response = await client.post(
+        "/login",
+        data={"email": "a\x00@x.example", "password": "whatever-it-is", "_csrf_token": token},
+    )
+    assert response.status_code == 400
+    await login(client, org.logins["hr"])
+    for path in ("/api/units/%00", "/org/units/%00", "/api/people?q=%00"):
+        assert (await client.get(path)).status_code == 400, path
+
+
+async def test_absurd_query_parameters_get_400(client: AsyncTestClient[Any], org: Org) -> None:
+    await login(client, org.logins["hr"])
+    for path in (
+        "/api/people?page=9223372036854775807",
+        "/people?page=99999999999",
+        "/api/people?q=" + "x" * 60_000,
+        "/people?q=" + "x" * 5_000,
+    ):
+        assert (await client.get(path)).status_code == 400, path[:40]
+
+
+async def test_protective_headers(client: AsyncTestClient[Any]) -> None:
+    response = await client.get("/login")
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert "unsafe-inline" not in response.headers["content-security-policy"]

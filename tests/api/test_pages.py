@@ -261,3 +261,18 @@ def test_templates_and_css_load_nothing_from_the_network() -> None:
 async def test_health_check_is_public(client: AsyncTestClient[Any]) -> None:
     response = await client.get("/healthz")
     assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+async def test_admin_form_rejects_an_overlong_email(client: AsyncTestClient[Any], org: Org) -> None:
+    await login(client, org.logins["admin"])
+    response = await client.post(
+        "/admin/users",
+        data={
+            "email": "a" * 300 + "@x.test",
+            "role": "hr",
+            "name": "",
+            "password": "long-enough-pw",
+            "_csrf_token": await csrf_token(client),
+        },
+    )
+    assert response.status_code == 400 and "not an email address" in response.text

@@ -150,3 +150,25 @@ async def test_role_change_in_roster_applies_to_open_sessions(
                 ("M3", "harbour@acme.test", "Hugo Harbour", "L3", "manager", "zh", "2021-03-01", "")
             )
         )
+
+
+async def test_search_ignores_case_in_every_script(client: AsyncTestClient[Any], org: Org) -> None:
+    from engage.org.roster_import import import_roster
+    from tests.factories import roster_csv
+
+    await import_roster(
+        roster_csv(
+            ("C1", "", "Анна Петрова", "T1", "employee", "ru", "2023-01-01", ""),
+            ("C2", "", "José Núñez", "T1", "employee", "en", "2023-01-01", ""),
+        )
+    )
+    await login(client, org.logins["hr"])
+    for q, who in [
+        ("анна", "C1"),
+        ("АННА", "C1"),
+        ("петРОВА", "C1"),
+        ("josé", "C2"),
+        ("NÚÑEZ", "C2"),
+    ]:
+        found = (await client.get("/api/people", params={"q": q})).json()["people"]
+        assert [p["employee_id"] for p in found] == [who], q

@@ -10,11 +10,12 @@ from litestar.params import Body
 from litestar.response import Template
 
 from engage import audit
-from engage.auth.accounts import set_password_by_id
+from engage.auth.accounts import load_user, set_password_by_id
 from engage.auth.guards import current_user
 from engage.auth.passwords import WeakPassword, verify_password
 from engage.db.tables import User
 from engage.web.forms import PasswordForm
+from engage.web.security import rotate_session_id, start_session
 
 
 class AccountController(Controller):
@@ -52,4 +53,8 @@ class AccountController(Controller):
                 "account.html", context={"error": error, "message": None}, status_code=400
             )
         await audit.record(user.email, "account.password")
+        refreshed = await load_user(user.id)
+        if refreshed is not None:  # other sessions end; this one carries on
+            await rotate_session_id(request)
+            start_session(request, refreshed)
         return Template("account.html", context={"error": None, "message": "Password changed."})

@@ -12,7 +12,7 @@ from litestar.response import Template
 from piccolo.columns import Column
 
 from engage import audit
-from engage.auth.accounts import AccountError, create_user, set_password_by_id
+from engage.auth.accounts import SESSION_BUMP, AccountError, create_user, set_password_by_id
 from engage.auth.guards import current_user, requires_admin, requires_role
 from engage.auth.identity import Role
 from engage.auth.passwords import WeakPassword
@@ -113,7 +113,11 @@ class AdminController(Controller):
             raise NotFoundException("no such user")
         if user_id == me.id:
             return await _users_page(error="You cannot deactivate your own account.", status=400)
-        await User.update({User.active: not row["active"]}).where(User.id == user_id).run()
+        await (
+            User.update({User.active: not row["active"], User.session_version: SESSION_BUMP})
+            .where(User.id == user_id)
+            .run()
+        )
         action = "user.deactivate" if row["active"] else "user.activate"
         await audit.record(me.email, action, row["email"])
         state = "deactivated" if row["active"] else "reactivated"
@@ -204,7 +208,7 @@ class AuditController(Controller):
     include_in_schema = False
 
     @get("/", name="audit")
-    async def log(self, page: Annotated[int, QueryParameter(ge=1)] = 1) -> Template:
+    async def log(self, page: Annotated[int, QueryParameter(ge=1, le=1_000_000)] = 1) -> Template:
         """The newest events first, 100 a page."""
         page = max(1, page)
         events = await audit.recent(limit=100, offset=(page - 1) * 100)

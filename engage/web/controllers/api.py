@@ -137,14 +137,16 @@ class PeopleController(Controller):
     async def search(
         self,
         request: Request[Any, Any, Any],
-        q: Annotated[str, QueryParameter(description="Part of a name, email or employee id")] = "",
+        q: Annotated[
+            str, QueryParameter(description="Part of a name, email or employee id", max_length=200)
+        ] = "",
         unit_id: Annotated[
-            str | None, QueryParameter(description="Only this unit's subtree")
+            str | None, QueryParameter(description="Only this unit's subtree", max_length=64)
         ] = None,
         include_left: Annotated[
             bool, QueryParameter(description="Include people who left")
         ] = False,
-        page: Annotated[int, QueryParameter(ge=1)] = 1,
+        page: Annotated[int, QueryParameter(ge=1, le=1_000_000)] = 1,
         per_page: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
     ) -> PeopleOut:
         """People matching ``q``; a unit outside the caller's scope is 'not found'."""

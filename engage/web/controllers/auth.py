@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 from engage import audit
 from engage.auth.accounts import authenticate
 from engage.web.forms import LoginForm, safe_next
-from engage.web.security import rotate_session_id
+from engage.web.security import rotate_session_id, start_session
 
 
 class AuthController(Controller):
@@ -47,7 +47,7 @@ class AuthController(Controller):
                 status_code=400,
             )
         await rotate_session_id(request)
-        request.set_session({"user_id": user.id})
+        start_session(request, user)
         await audit.record(user.email, "login")
         return Redirect(path=safe_next(data.next))
 

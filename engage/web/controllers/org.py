@@ -41,10 +41,10 @@ class OrgPagesController(Controller):
     async def people(
         self,
         request: Request[Any, Any, Any],
-        q: FromQuery[str] = "",
-        unit: FromQuery[str] = "",
+        q: Annotated[str, QueryParameter(max_length=200)] = "",
+        unit: Annotated[str, QueryParameter(max_length=64)] = "",
         leavers: FromQuery[bool] = False,
-        page: Annotated[int, QueryParameter(ge=1)] = 1,
+        page: Annotated[int, QueryParameter(ge=1, le=1_000_000)] = 1,
     ) -> Template:
         """Search the roster within the user's scope."""
         user = current_user(request)
