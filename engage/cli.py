@@ -19,8 +19,8 @@ from rich.table import Table
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _set_database(ctx: click.Context, _: click.Parameter, value: str | None) -> str | None:
@@ -53,13 +53,18 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 
 async def _prepare() -> str:
     """Configure the engine, apply migrations; return the instance secret."""
+    return (await _prepare_counting())[0]
+
+
+async def _prepare_counting() -> tuple[str, int]:
+    """Configure the engine and apply migrations; return the secret and how many applied."""
     from engage.db.engine import configure
     from engage.db.migrate import instance_secret, migrate
     from engage.settings import get_settings
 
     configure(get_settings().database_url)
-    await migrate()
-    return await instance_secret()
+    applied = await migrate()
+    return await instance_secret(), applied
 
 
 def _fail(message: str) -> None:
@@ -106,10 +111,12 @@ def migrate() -> None:
     from engage.db.engine import parse_database_url
     from engage.settings import get_settings
 
-    run(_prepare())
-    console.print(
-        f"Database is up to date: {parse_database_url(get_settings().database_url).describe()}"
-    )
+    _, applied = run(_prepare_counting())
+    where = parse_database_url(get_settings().database_url).describe()
+    if applied:
+        console.print(f"Applied {applied} migration{'s' if applied > 1 else ''}: {where} is ready.")
+    else:
+        console.print(f"Nothing to do: {where} is already up to date.")
 
 
 def _serve(host: str, port: int, workers: int) -> None:

@@ -235,7 +235,7 @@ class ImportSummary:
             f"{self.kind}: {self.rows} rows read — {self.created} created, "
             f"{self.updated} updated, {self.unchanged} unchanged"
         )
-        return " ".join([text, *self.notes])
+        return ". ".join([text, *(n.rstrip(".") for n in self.notes)]) + "."
 
 
 def chunked(items: list[T], size: int) -> list[list[T]]:

@@ -35,7 +35,9 @@ def test_migrate_creates_the_database(dbfile: str) -> None:
     code, out = invoke("migrate", "--database", dbfile)
     assert code == 0, out
     assert Path(dbfile).exists()
-    assert "up to date" in out
+    assert "Applied" in out and "is ready" in out
+    code, out = invoke("migrate", "--database", dbfile)
+    assert code == 0 and "already up to date" in out
 
 
 def test_import_units_and_roster(dbfile: str, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import io
 import secrets
 
 from piccolo.apps.migrations.commands.forwards import run_forwards
+from piccolo.apps.migrations.tables import Migration
 
 from engage.db.tables import KeyValue, OrgSettings
 
@@ -17,8 +18,12 @@ class MigrationFailed(RuntimeError):
     """A migration did not apply; the message says which and why."""
 
 
-async def migrate(*, quiet: bool = True) -> None:
-    """Bring the schema up to date, then seed the settings row and the instance secret."""
+async def migrate(*, quiet: bool = True) -> int:
+    """Bring the schema up to date, seed the settings row and the instance secret.
+
+    Returns how many migrations were applied (0 when the database was already current).
+    """
+    before = await _applied()
     out = io.StringIO()
     with contextlib.redirect_stdout(out) if quiet else contextlib.nullcontext():
         result = await run_forwards(app_name="engage")
@@ -27,6 +32,13 @@ async def migrate(*, quiet: bool = True) -> None:
     if not await OrgSettings.exists().run():
         await OrgSettings.insert(OrgSettings()).run()
     await instance_secret()
+    return await _applied() - before
+
+
+async def _applied() -> int:
+    if not await Migration.table_exists().run():
+        return 0
+    return int(await Migration.count().where(Migration.app_name == "engage").run())
 
 
 async def instance_secret() -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
@@ -38,6 +38,7 @@ OPTIONAL = ("email", "role", "language", "left_on")
 EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 MAX_ID = 64
 MAX_NAME = 200
+EARLIEST_DATE = date(1900, 1, 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,7 @@ def validate_roster(
     seen_emails: dict[str, int] = {}
     rows: list[RosterRow] = []
     file_ids = {v["employee_id"] for _, v in table.rows}
+    latest_hire = datetime.now(UTC).date() + timedelta(days=366)
     for row_no, v in table.rows:
         ok = True
         emp = v["employee_id"]
@@ -120,6 +122,9 @@ def validate_roster(
                 "is empty" if not v["hired_on"] else f"{v['hired_on']!r} is not a date YYYY-MM-DD"
             )
             errors.add(row_no, "hired_on", reason)
+            ok = False
+        elif not EARLIEST_DATE <= hired_on <= latest_hire:
+            errors.add(row_no, "hired_on", f"{hired_on} looks wrong (check the year)")
             ok = False
         left_on: date | None = None
         if "left_on" in present and v["left_on"]:
@@ -226,14 +231,16 @@ async def import_roster(data: bytes, progress: Progress | None = None) -> Import
         if w["employee_id"] in by_emp
         and any(by_emp[str(w["employee_id"])][k] != v for k, v in w.items())
     ]
-    total = len(created) + len(updated) + len(wanted)
-    done = 0
+    done = {"people": 0}
 
     def tick(n: int) -> None:
-        nonlocal done
-        done += n
+        done["people"] += n
         if progress:
-            progress("saving people", done, total)
+            progress("saving people", done["people"], len(created) + len(updated))
+
+    def logins_done(n: int) -> None:
+        if progress:
+            progress("updating logins", n, len(wanted))
 
     moved_emails = [
         str(w["employee_id"])
@@ -258,7 +265,7 @@ async def import_roster(data: bytes, progress: Progress | None = None) -> Import
         previously_left = {
             emp for emp, r in by_emp.items() if r["left_on"] is not None and r["left_on"] <= today
         }
-        await sync_accounts(wanted, previously_left, tick)
+        await sync_accounts(wanted, previously_left, logins_done)
     untouched = len(set(by_emp) - {str(w["employee_id"]) for w in wanted})
     notes: tuple[str, ...] = ()
     if untouched:

@@ -276,3 +276,11 @@ async def test_admin_form_rejects_an_overlong_email(client: AsyncTestClient[Any]
         },
     )
     assert response.status_code == 400 and "not an email address" in response.text
+
+
+async def test_users_page_searches_and_filters(client: AsyncTestClient[Any], org: Org) -> None:
+    await login(client, org.logins["admin"])
+    page = (await client.get("/admin/users", params={"q": "harbour"})).text
+    assert "harbour@acme.test" in page and "riverside@acme.test" not in page
+    page = (await client.get("/admin/users", params={"role": "manager"})).text
+    assert "riverside@acme.test" in page and "e1@acme.test" not in page

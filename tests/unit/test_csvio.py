@@ -239,7 +239,7 @@ def test_collector_keeps_a_capped_list_but_counts_everything() -> None:
 
 def test_import_summary_message() -> None:
     summary = ImportSummary("units", 5, 2, 1, 2, notes=("Note.",))
-    assert summary.message() == "units: 5 rows read — 2 created, 1 updated, 2 unchanged Note."
+    assert summary.message() == "units: 5 rows read — 2 created, 1 updated, 2 unchanged. Note."
 
 
 def test_chunked() -> None:

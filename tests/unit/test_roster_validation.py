@@ -255,3 +255,15 @@ def test_one_bad_row_among_a_thousand() -> None:
     error = only(exc)
     assert (error.row, error.column) == (517, "hired_on")
     assert "row 517, column hired_on: '2024-02-30' is not a date YYYY-MM-DD" in exc.summary()
+
+
+@pytest.mark.parametrize("when", ["1800-01-01", "2999-01-01"])
+def test_implausible_hire_dates_are_refused(when: str) -> None:
+    from engage.csvio import ImportRejected
+    from engage.org.roster_import import validate_roster
+
+    data = (f"employee_id,name,unit_id,hired_on\nE1,Ann,A,{when}\n").encode()
+    with pytest.raises(ImportRejected) as info:
+        validate_roster(data, {"A"}, {}, "en")
+    (error,) = info.value.errors
+    assert (error.row, error.column) == (2, "hired_on") and "check the year" in error.reason

@@ -24,22 +24,42 @@ MIN_K = 3
 MIN_COMMENT_K = 5
 
 
+USERS_PER_PAGE = 100
+#: Staff roles first (the logins an admin looks after most), then employees.
+ROLE_ORDER = {"admin": 0, "hr": 1, "manager": 2, "employee": 3}
+
+
 async def _users_page(
-    message: str | None = None, error: str | None = None, status: int = 200
+    message: str | None = None,
+    error: str | None = None,
+    status: int = 200,
+    q: str = "",
+    role: str = "",
+    page: int = 1,
 ) -> Template:
+    query = User.select(
+        User.id,
+        User.email,
+        User.name,
+        User.role,
+        User.active,
+        User.last_login_at,
+        User.password_hash,
+        User.person._.employee_id.as_alias("employee_id"),
+    )
+    count = User.count()
+    text = q.strip().lower()
+    if text:
+        pattern = "%" + text.replace("%", "").replace("_", "") + "%"
+        match = User.email.like(pattern) | User.name.like(pattern)
+        query, count = query.where(match), count.where(match)
+    if role in ROLE_ORDER:
+        query, count = query.where(User.role == role), count.where(User.role == role)
+    total = await count.run()
     users = (
-        await User.select(
-            User.id,
-            User.email,
-            User.name,
-            User.role,
-            User.active,
-            User.last_login_at,
-            User.password_hash,
-            User.person.employee_id.as_alias("employee_id"),
-        )
-        .order_by(User.role, ascending=False)
-        .order_by(User.email)
+        await query.order_by(User.email)
+        .limit(USERS_PER_PAGE)
+        .offset((page - 1) * USERS_PER_PAGE)
         .run()
     )
     for u in users:
@@ -51,6 +71,11 @@ async def _users_page(
             "roles": list(Role.__members__),
             "message": message,
             "error": error,
+            "q": q,
+            "role": role,
+            "page": page,
+            "pages": max(1, -(-total // USERS_PER_PAGE)),
+            "total": total,
         },
         status_code=status,
     )
@@ -64,9 +89,14 @@ class AdminController(Controller):
     include_in_schema = False
 
     @get("/users", name="admin_users")
-    async def users(self) -> Template:
-        """All logins with role, status and last login."""
-        return await _users_page()
+    async def users(
+        self,
+        q: Annotated[str, QueryParameter(max_length=200)] = "",
+        role: Annotated[str, QueryParameter(max_length=16)] = "",
+        page: Annotated[int, QueryParameter(ge=1, le=1_000_000)] = 1,
+    ) -> Template:
+        """Logins with role, status and last login; searchable, 100 a page."""
+        return await _users_page(q=q, role=role, page=page)
 
     @post("/users", name="admin_user_create")
     async def create(
