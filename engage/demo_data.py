@@ -331,7 +331,7 @@ def _russian_surname(surname: str, female: bool) -> str:
     if surname.endswith("ский"):
         return surname[:-4] + "ская"
     if surname.endswith(("ов", "ев", "ёв", "ин")):
-        return surname + "а"  # noqa: RUF001
+        return surname + "а"
     return surname  # Шевченко, Мельник: the same for both
 
 

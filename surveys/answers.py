@@ -22,7 +22,7 @@ class Submission:
 
 @dataclass(frozen=True, slots=True)
 class Invalid:
-    """What was wrong, by field, in words the respondent reads."""
+    """What was wrong, by field, as keys of the page strings (``Language.t``)."""
 
     errors: Mapping[str, str] = field(default_factory=dict)
 
@@ -39,7 +39,7 @@ def parse_submission(
         if raw in ("", SKIP):
             continue
         if raw not in allowed:
-            errors[code] = "Choose one of the five answers, or “prefer not to say”."
+            errors[code] = "choose_scale"
             continue
         answers[code] = int(raw)
     enps: int | None = None
@@ -47,14 +47,14 @@ def parse_submission(
         raw = (form.get("ENPS") or "").strip()
         if raw not in ("", SKIP):
             if raw not in {str(v) for v in ENPS_SCALE}:
-                errors["ENPS"] = "Choose a number from 0 to 10."
+                errors["ENPS"] = "choose_enps"
             else:
                 enps = int(raw)
     comment = (form.get("comment") or "").strip() or None
     if comment is not None and len(comment) > MAX_COMMENT:
-        errors["comment"] = f"Please keep the comment under {MAX_COMMENT} characters."
+        errors["comment"] = "comment_too_long"
     if not errors and not answers and enps is None and comment is None:
-        errors["form"] = "Please answer at least one question before sending."
+        errors["form"] = "answer_something"
     if errors:
         return Invalid(errors)
     return Submission(answers=answers, enps=enps, comment=comment)

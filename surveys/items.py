@@ -19,6 +19,40 @@ ENPS = "ENPS"
 SCALE: tuple[int, ...] = (1, 2, 3, 4, 5)
 ENPS_SCALE: tuple[int, ...] = tuple(range(11))
 FALLBACK_LANGUAGE = "en"
+#: Strings every translation must have for the answering pages.
+UI_KEYS: tuple[str, ...] = (
+    "title",
+    "intro",
+    "anonymous",
+    "open_until",
+    "language",
+    "scale_legend",
+    "submit",
+    "errors_heading",
+    "choose_scale",
+    "choose_enps",
+    "comment_too_long",
+    "answer_something",
+    "thanks_title",
+    "thanks_body",
+    "stored_heading",
+    "stored_answers",
+    "stored_enps",
+    "stored_enps_none",
+    "stored_comment",
+    "stored_comment_none",
+    "stored_never",
+    "problem_title",
+    "problem_unknown",
+    "problem_spent",
+    "problem_closed",
+    "problem_not_open",
+    "kiosk_title",
+    "kiosk_intro",
+    "kiosk_label",
+    "kiosk_submit",
+    "kiosk_bad_code",
+)
 
 #: Short English names of the twelve elements, for reports and the training catalogue.
 ELEMENTS: Mapping[str, str] = MappingProxyType(
@@ -56,6 +90,12 @@ class Language:
     enps_high: str
     comment_label: str
     comment_hint: str
+    ui: Mapping[str, str] = field(default_factory=dict)
+
+    def t(self, key: str, **values: object) -> str:
+        """A page string in this language (placeholders such as ``{k}`` filled in)."""
+        text = self.ui.get(key) or key
+        return text.format(**values) if values else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +141,8 @@ def parse_language(code: str, text: str) -> Language:
             missing.append(f"{section}.{key}")
     if not data.get("language_name"):
         missing.append("language_name")
+    ui = data.get("ui", {})
+    missing += [f"ui.{key}" for key in UI_KEYS if not ui.get(key)]
     if missing:
         raise ItemBankError(f"{code}: missing {', '.join(missing)}")
     return Language(
@@ -113,6 +155,7 @@ def parse_language(code: str, text: str) -> Language:
         enps_high=str(data["enps"]["high"]),
         comment_label=str(data["comment"]["label"]),
         comment_hint=str(data["comment"]["hint"]),
+        ui=MappingProxyType({str(k): str(v) for k, v in ui.items()}),
     )
 
 

@@ -32,3 +32,17 @@ async def executemany(engine: Engine[Any], sql: str, rows: Sequence[Sequence[Any
         raise NoTransaction("bulk writes need an open transaction")
     statement = sql.format(*placeholders(engine.engine_type, len(rows[0])))
     await transaction.connection.executemany(statement, [tuple(r) for r in rows])
+
+
+async def fetch(engine: Engine[Any], sql: str, *params: Any) -> list[dict[str, Any]]:
+    """Run one statement (``{}`` placeholders) in the open transaction; rows as dicts."""
+    transaction = engine.current_transaction.get()
+    if transaction is None:
+        raise NoTransaction("this statement needs an open transaction")
+    statement = sql.format(*placeholders(engine.engine_type, len(params)))
+    if engine.engine_type == "sqlite":
+        cursor = await transaction.connection.execute(statement, params)
+        rows = await cursor.fetchall()
+        await cursor.close()
+        return [dict(r) for r in rows]
+    return [dict(r) for r in await transaction.connection.fetch(statement, *params)]

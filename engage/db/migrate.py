@@ -9,7 +9,8 @@ import secrets
 from piccolo.apps.migrations.commands.forwards import run_forwards
 from piccolo.apps.migrations.tables import Migration
 
-from engage.db.tables import KeyValue, OrgSettings
+from engage.db.tables import KeyValue, OrgSettings, SurveyItem
+from surveys.items import ENGAGEMENT_CODES, ENPS
 
 SECRET_KEY_NAME = "instance:secret_key"  # noqa: S105 (a key name, not a secret)
 
@@ -31,6 +32,7 @@ async def migrate(*, quiet: bool = True) -> int:
         raise MigrationFailed(result.message or out.getvalue())
     if not await OrgSettings.exists().run():
         await OrgSettings.insert(OrgSettings()).run()
+    await ensure_default_items()
     await instance_secret()
     return await _applied() - before
 
@@ -39,6 +41,25 @@ async def _applied() -> int:
     if not await Migration.table_exists().run():
         return 0
     return int(await Migration.count().where(Migration.app_name == "engage").run())
+
+
+async def ensure_default_items() -> None:
+    """The twelve engagement items and eNPS exist (texts come from the shipped bank)."""
+    existing = {r["code"] for r in await SurveyItem.select(SurveyItem.code).run()}
+    codes = [*ENGAGEMENT_CODES, ENPS]
+    missing = [
+        SurveyItem(
+            code=code,
+            kind="enps" if code == ENPS else "likert",
+            element=None if code == ENPS else code,
+            position=position,
+            active=True,
+        )
+        for position, code in enumerate(codes, start=1)
+        if code not in existing
+    ]
+    if missing:
+        await SurveyItem.insert(*missing).run()
 
 
 async def instance_secret() -> str:

@@ -1,0 +1,1 @@
+"""Running surveys: waves, invitations, answering and history import (database side)."""

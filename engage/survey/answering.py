@@ -1,0 +1,197 @@
+"""Answering a survey: find the ballot behind a token or kiosk code, and submit it.
+
+A submit marks the invitation spent (no time recorded) and stores the response in one
+transaction; the response row carries no reference to the invitation or the person.
+Concurrent submits of one token store exactly one response: the conditional UPDATE lets
+only one of them through.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from enum import StrEnum
+
+from piccolo.engine.sqlite import TransactionType
+
+from engage.db.bulk import executemany, fetch
+from engage.db.tables import Invitation, SurveyItem, SurveyItemText
+from surveys.answers import Submission
+from surveys.items import ENPS, default_bank
+from surveys.tokens import kiosk_hash, normalise_kiosk_code, token_hash
+
+
+class Problem(StrEnum):
+    """Why a token or code cannot be used (keys of the page strings)."""
+
+    unknown = "problem_unknown"
+    spent = "problem_spent"
+    closed = "problem_closed"
+    not_open = "problem_not_open"
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One question as shown: code, kind and text in the chosen language."""
+
+    code: str
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ballot:
+    """What the answering page needs; no person, no invitation id."""
+
+    wave_name: str
+    closes_on: date
+    language: str
+    items: tuple[Item, ...]
+    min_group_size: int
+    min_comment_group_size: int
+
+    @property
+    def likert_codes(self) -> list[str]:
+        """Codes of the 1–5 items, in order."""
+        return [i.code for i in self.items if i.kind == "likert"]
+
+    @property
+    def asks_enps(self) -> bool:
+        """Whether the eNPS question is part of this wave."""
+        return any(i.kind == "enps" for i in self.items)
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """A token from a link or a code typed at a kiosk, reduced to its stored hash."""
+
+    column: str  # token_hash or kiosk_hash
+    digest: str
+
+    @classmethod
+    def from_token(cls, token: str) -> Credential:
+        """The credential of an invitation link."""
+        return cls("token_hash", token_hash(token))
+
+    @classmethod
+    def from_kiosk_code(cls, code: str) -> Credential | None:
+        """The credential of a typed kiosk code, or None if it cannot be a code."""
+        normal = normalise_kiosk_code(code)
+        return cls("kiosk_hash", kiosk_hash(normal)) if normal else None
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+async def item_texts(codes: list[str], language: str) -> list[Item]:
+    """The wave's items with the organisation's wording, else the shipped one."""
+    bank = default_bank()
+    kinds = {
+        r["code"]: r["kind"]
+        for r in await SurveyItem.select(SurveyItem.code, SurveyItem.kind)
+        .where(SurveyItem.code.is_in(codes or [""]))
+        .run()
+    }
+    overrides: dict[tuple[str, str], str] = {
+        (r["item.code"], r["language"]): r["text"]
+        for r in await SurveyItemText.select(
+            SurveyItemText.item._.code, SurveyItemText.language, SurveyItemText.text
+        )
+        .where(SurveyItemText.item._.code.is_in(codes or [""]))
+        .run()
+    }
+    chosen = bank.language(language).code
+    items = []
+    for code in codes:
+        text = overrides.get((code, chosen)) or overrides.get((code, "en"))
+        if text is None:
+            text = bank.text(code, chosen) if code in bank.languages["en"].items else code
+        items.append(Item(code=code, kind=kinds.get(code, "likert"), text=text))
+    return items
+
+
+async def find_ballot(credential: Credential, language: str | None = None) -> Ballot | Problem:
+    """The ballot a credential opens, or why it cannot be used. Changes nothing."""
+    column = Invitation.token_hash if credential.column == "token_hash" else Invitation.kiosk_hash
+    row = (
+        await Invitation.select(
+            Invitation.spent,
+            Invitation.language,
+            Invitation.wave._.name,
+            Invitation.wave._.status,
+            Invitation.wave._.opens_on,
+            Invitation.wave._.closes_on,
+            Invitation.wave._.item_codes,
+            Invitation.wave._.min_group_size,
+            Invitation.wave._.min_comment_group_size,
+        )
+        .where(column == credential.digest)
+        .first()
+        .run()
+    )
+    if row is None:
+        return Problem.unknown
+    if row["spent"]:
+        return Problem.spent
+    if row["wave.status"] == "closed" or row["wave.closes_on"] < _today():
+        return Problem.closed
+    if row["wave.status"] != "open":
+        return Problem.not_open
+    lang = default_bank().language(language or row["language"]).code
+    codes = [c for c in row["wave.item_codes"].split(",") if c]
+    return Ballot(
+        wave_name=row["wave.name"],
+        closes_on=row["wave.closes_on"],
+        language=lang,
+        items=tuple(await item_texts(codes, lang)),
+        min_group_size=row["wave.min_group_size"],
+        min_comment_group_size=row["wave.min_comment_group_size"],
+    )
+
+
+async def submit(credential: Credential, submission: Submission, language: str) -> Problem | None:
+    """Spend the credential and store the response, in one transaction; None on success."""
+    engine = Invitation._meta.db
+    transaction = (
+        engine.transaction(transaction_type=TransactionType.immediate)
+        if engine.engine_type == "sqlite"
+        else engine.transaction()
+    )
+    async with transaction:
+        spent = await fetch(
+            engine,
+            f"UPDATE invitation SET spent = TRUE WHERE {credential.column} = {{}} "
+            "AND spent = FALSE AND wave IN "
+            "(SELECT id FROM wave WHERE status = 'open' AND closes_on >= {}) "
+            "RETURNING wave, unit",
+            credential.digest,
+            _today(),
+        )
+        if not spent:
+            return await _why_not(credential)
+        wave, unit = spent[0]["wave"], spent[0]["unit"]
+        response_id = uuid.uuid4()
+        await executemany(
+            engine,
+            "INSERT INTO response (id, wave, unit, language, enps, comment) "
+            "VALUES ({}, {}, {}, {}, {}, {})",
+            [(response_id, wave, unit, language, submission.enps, submission.comment)],
+        )
+        await executemany(
+            engine,
+            "INSERT INTO answer (id, response, wave, unit, item, value) "
+            "VALUES ({}, {}, {}, {}, {}, {})",
+            [
+                (uuid.uuid4(), response_id, wave, unit, code, value)
+                for code, value in submission.answers.items()
+                if code != ENPS
+            ],
+        )
+    return None
+
+
+async def _why_not(credential: Credential) -> Problem:
+    found = await find_ballot(credential)
+    return found if isinstance(found, Problem) else Problem.spent

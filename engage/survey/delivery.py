@@ -1,0 +1,93 @@
+"""Handing out invitations: fresh link tokens and kiosk codes, of which only hashes are kept.
+
+A credential is made when it is delivered (printed or sent), never before, so nothing
+secret waits in the database. Issuing again replaces the earlier credential of the same
+kind for that invitation; spent invitations get none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engage.db.bulk import executemany
+from engage.db.tables import Invitation, Wave
+from surveys.tokens import kiosk_hash, new_kiosk_code, new_token, normalise_kiosk_code, token_hash
+
+
+class DeliveryError(ValueError):
+    """Credentials cannot be issued for this wave; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    """One person's new credential, to print or send (never stored in clear)."""
+
+    person_id: int
+    name: str
+    email: str | None
+    unit_name: str
+    language: str
+    secret: str  # a link token or a kiosk code
+
+
+async def _open_unspent(
+    wave_id: int, unit_path: str | None, without_email_only: bool
+) -> list[dict[str, object]]:
+    wave = await Wave.select(Wave.status).where(Wave.id == wave_id).first().run()
+    if wave is None:
+        raise DeliveryError(f"no wave {wave_id}")
+    if wave["status"] != "open":
+        raise DeliveryError("invitations can be handed out only while the wave is open")
+    query = Invitation.select(
+        Invitation.id,
+        Invitation.person,
+        Invitation.language,
+        Invitation.person._.name,
+        Invitation.person._.email,
+        Invitation.unit._.name,
+    ).where(Invitation.wave == wave_id, Invitation.spent == False)  # noqa: E712
+    if unit_path is not None:
+        query = query.where(Invitation.unit._.path.like(f"{unit_path}%"))
+    if without_email_only:
+        query = query.where(Invitation.person._.email.is_null())
+    rows = await query.order_by(Invitation.unit._.name).order_by(Invitation.person._.name).run()
+    return list(rows)
+
+
+async def issue(
+    wave_id: int,
+    kind: str,
+    unit_path: str | None = None,
+    without_email_only: bool = False,
+) -> list[Issued]:
+    """New ``token`` (links) or ``kiosk`` codes for every unspent invitation selected."""
+    if kind not in ("token", "kiosk"):
+        raise DeliveryError(f"unknown credential kind {kind!r}")
+    rows = await _open_unspent(wave_id, unit_path, without_email_only)
+    issued: list[Issued] = []
+    updates: list[tuple[str, int]] = []
+    for r in rows:
+        if kind == "token":
+            secret = new_token()
+            digest = token_hash(secret)
+        else:
+            secret = new_kiosk_code()
+            normal = normalise_kiosk_code(secret)
+            assert normal is not None
+            digest = kiosk_hash(normal)
+        updates.append((digest, int(str(r["id"]))))
+        issued.append(
+            Issued(
+                person_id=int(str(r["person"])),
+                name=str(r["person.name"]),
+                email=r["person.email"] if isinstance(r["person.email"], str) else None,
+                unit_name=str(r["unit.name"]),
+                language=str(r["language"]),
+                secret=secret,
+            )
+        )
+    column = "token_hash" if kind == "token" else "kiosk_hash"
+    engine = Invitation._meta.db
+    async with engine.transaction():
+        await executemany(engine, f"UPDATE invitation SET {column} = {{}} WHERE id = {{}}", updates)
+    return issued

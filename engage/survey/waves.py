@@ -1,0 +1,387 @@
+"""Waves: create a draft, open it (freezing thresholds and who is in which unit), close it.
+
+Closing reduces the wave's invitations to per-unit counts and deletes them, then writes
+its responses again in random order, so neither storage order nor the database's own
+transaction stamps can tie a response to the moment (and the invitation) it came from.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from engage import audit
+from engage.db.bulk import executemany, fetch
+from engage.db.tables import (
+    Invitation,
+    OrgSettings,
+    Person,
+    Response,
+    SurveyItem,
+    Unit,
+    Wave,
+    WaveAudience,
+    WaveUnitCount,
+)
+from surveys.anonymity import Thresholds
+
+MAX_NAME = 200
+
+
+class WaveError(ValueError):
+    """A wave cannot be created or changed as asked; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class WaveSpec:
+    """What HR fills in to create a wave."""
+
+    name: str
+    unit_codes: tuple[str, ...]
+    opens_on: date
+    closes_on: date
+    item_codes: tuple[str, ...] = ()  # empty: every active item
+
+
+@dataclass(frozen=True, slots=True)
+class WaveRow:
+    """A wave as the list shows it."""
+
+    id: int
+    name: str
+    opens_on: date
+    closes_on: date
+    status: str
+    imported: bool
+    invited: int
+    answered: int
+    responses: int
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+async def create_wave(spec: WaveSpec, actor: str) -> int:
+    """Validate and store a draft wave; return its id."""
+    problems: list[str] = []
+    name = spec.name.strip()
+    if not name or len(name) > MAX_NAME:
+        problems.append(f"name: enter 1 to {MAX_NAME} characters")
+    if spec.closes_on < spec.opens_on:
+        problems.append("closes_on: the wave cannot close before it opens")
+    if spec.closes_on < _today():
+        problems.append("closes_on: the closing date has already passed")
+    if not spec.unit_codes:
+        problems.append("audience: choose at least one unit")
+    units = {
+        r["code"]: r["id"]
+        for r in await Unit.select(Unit.id, Unit.code)
+        .where(Unit.code.is_in(list(spec.unit_codes) or [""]))
+        .run()
+    }
+    unknown = [c for c in spec.unit_codes if c not in units]
+    if unknown:
+        problems.append(f"audience: unknown unit {', '.join(unknown)}")
+    active = [
+        r["code"]
+        for r in await SurveyItem.select(SurveyItem.code)
+        .where(SurveyItem.active == True)  # noqa: E712
+        .order_by(SurveyItem.position)
+        .run()
+    ]
+    items = list(spec.item_codes) or active
+    bad_items = [c for c in items if c not in active]
+    if bad_items:
+        problems.append(f"items: unknown or retired item {', '.join(bad_items)}")
+    if problems:
+        raise WaveError("; ".join(problems))
+    async with Wave._meta.db.transaction():
+        row = (
+            await Wave.insert(
+                Wave(
+                    name=name,
+                    opens_on=spec.opens_on,
+                    closes_on=spec.closes_on,
+                    status="draft",
+                    item_codes=",".join(items),
+                    created_at=datetime.now(UTC),
+                )
+            )
+            .returning(Wave.id)
+            .run()
+        )
+        wave_id = int(row[0]["id"])
+        await WaveAudience.insert(
+            *[WaveAudience(wave=wave_id, unit=units[c]) for c in dict.fromkeys(spec.unit_codes)]
+        ).run()
+    await audit.record(actor, "wave.create", f"wave {wave_id} {name!r}")
+    return wave_id
+
+
+async def open_wave(wave_id: int, actor: str) -> int:
+    """Open a draft: freeze thresholds and invite everyone employed in the audience today.
+
+    Each invitation keeps the unit its person is in now (DESIGN.md rule 5). Safe when
+    several workers try at once: only one claims the draft. Returns how many were invited.
+    """
+    settings = await OrgSettings.select().first().run()
+    assert settings is not None
+    thresholds = Thresholds(settings["min_group_size"], settings["min_comment_group_size"])
+    today = _today()
+    engine = Wave._meta.db
+    async with engine.transaction():
+        claimed = await fetch(
+            engine,
+            "UPDATE wave SET status = 'open', min_group_size = {}, min_comment_group_size = {} "
+            "WHERE id = {} AND status = 'draft' RETURNING id, closes_on",
+            thresholds.scores,
+            thresholds.comments,
+            wave_id,
+        )
+        if not claimed:
+            raise WaveError(f"wave {wave_id} is not a draft (already open, closed or missing)")
+        paths = [
+            r["unit.path"]
+            for r in await WaveAudience.select(WaveAudience.unit._.path)
+            .where(WaveAudience.wave == wave_id)
+            .run()
+        ]
+        members: dict[int, tuple[int, str]] = {}
+        for path in paths:
+            rows = (
+                await Person.select(Person.id, Person.unit, Person.language)
+                .where(
+                    Person.unit._.path.like(f"{path}%"),
+                    Person.hired_on <= today,
+                    (Person.left_on.is_null()) | (Person.left_on > today),
+                )
+                .run()
+            )
+            for r in rows:
+                members[r["id"]] = (r["unit"], r["language"])
+        await executemany(
+            engine,
+            "INSERT INTO invitation (wave, person, unit, language, spent) "
+            "VALUES ({}, {}, {}, {}, {})",
+            [(wave_id, pid, unit, lang, False) for pid, (unit, lang) in members.items()],
+        )
+    await audit.record(actor, "wave.open", f"wave {wave_id}: {len(members)} invited")
+    return len(members)
+
+
+async def close_wave(wave_id: int, actor: str) -> None:
+    """Close an open wave: keep per-unit counts, delete invitations, shuffle responses."""
+    engine = Wave._meta.db
+    async with engine.transaction():
+        claimed = await fetch(
+            engine,
+            "UPDATE wave SET status = 'closed' WHERE id = {} AND status = 'open' RETURNING id",
+            wave_id,
+        )
+        if not claimed:
+            raise WaveError(f"wave {wave_id} is not open")
+        counts = await fetch(
+            engine,
+            "SELECT unit, COUNT(*) AS invited, "
+            "SUM(CASE WHEN spent THEN 1 ELSE 0 END) AS answered "
+            "FROM invitation WHERE wave = {} GROUP BY unit",
+            wave_id,
+        )
+        await executemany(
+            engine,
+            "INSERT INTO wave_unit_count (wave, unit, invited, answered) VALUES ({}, {}, {}, {})",
+            [(wave_id, c["unit"], int(c["invited"]), int(c["answered"] or 0)) for c in counts],
+        )
+        await fetch(engine, "DELETE FROM invitation WHERE wave = {} RETURNING id", wave_id)
+        await rewrite_in_random_order(wave_id)
+    await audit.record(actor, "wave.close", f"wave {wave_id}")
+
+
+async def rewrite_in_random_order(wave_id: int) -> None:
+    """Delete and re-insert a wave's responses and answers in a random order (same keys)."""
+    engine = Response._meta.db
+    responses = await fetch(
+        engine, "SELECT id, unit, language, enps, comment FROM response WHERE wave = {}", wave_id
+    )
+    answers = await fetch(
+        engine, "SELECT id, response, unit, item, value FROM answer WHERE wave = {}", wave_id
+    )
+    rng = random.SystemRandom()
+    rng.shuffle(responses)
+    by_response: dict[str, list[dict[str, object]]] = {}
+    for a in answers:
+        by_response.setdefault(str(a["response"]), []).append(a)
+    await fetch(engine, "DELETE FROM answer WHERE wave = {} RETURNING id", wave_id)
+    await fetch(engine, "DELETE FROM response WHERE wave = {} RETURNING id", wave_id)
+    await executemany(
+        engine,
+        "INSERT INTO response (id, wave, unit, language, enps, comment) "
+        "VALUES ({}, {}, {}, {}, {}, {})",
+        [
+            (_uuid(r["id"]), wave_id, r["unit"], r["language"], r["enps"], r["comment"])
+            for r in responses
+        ],
+    )
+    ordered = [a for r in responses for a in by_response.get(str(r["id"]), [])]
+    await executemany(
+        engine,
+        "INSERT INTO answer (id, response, wave, unit, item, value) "
+        "VALUES ({}, {}, {}, {}, {}, {})",
+        [
+            (_uuid(a["id"]), _uuid(a["response"]), wave_id, a["unit"], a["item"], a["value"])
+            for a in ordered
+        ],
+    )
+
+
+def _uuid(value: object) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+async def list_waves() -> list[WaveRow]:
+    """Every wave, newest first, with invited/answered counts (SQL aggregates)."""
+    waves = await Wave.select().order_by(Wave.opens_on, ascending=False).run()
+    live = {
+        r["wave"]: r
+        for r in await Invitation.raw(
+            "SELECT wave, COUNT(*) AS invited, SUM(CASE WHEN spent THEN 1 ELSE 0 END) AS answered "
+            "FROM invitation GROUP BY wave"
+        ).run()
+    }
+    kept = {
+        r["wave"]: r
+        for r in await WaveUnitCount.raw(
+            "SELECT wave, SUM(invited) AS invited, SUM(answered) AS answered "
+            "FROM wave_unit_count GROUP BY wave"
+        ).run()
+    }
+    responses = {
+        r["wave"]: r["n"]
+        for r in await Response.raw("SELECT wave, COUNT(*) AS n FROM response GROUP BY wave").run()
+    }
+    out = []
+    for w in waves:
+        counts = live.get(w["id"]) or kept.get(w["id"]) or {}
+        out.append(
+            WaveRow(
+                id=w["id"],
+                name=w["name"],
+                opens_on=w["opens_on"],
+                closes_on=w["closes_on"],
+                status=w["status"],
+                imported=w["imported"],
+                invited=int(counts.get("invited") or 0),
+                answered=int(counts.get("answered") or 0),
+                responses=int(responses.get(w["id"], 0)),
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class UnitRate:
+    """Answered of invited for one unit; both None when the unit has fewer than k invitees."""
+
+    unit_code: str
+    unit_name: str
+    depth: int
+    invited: int | None
+    answered: int | None
+
+
+async def unit_rates(wave_id: int, scope_path: str | None) -> list[UnitRate]:
+    """Per-unit response counts of a wave within a viewer's scope (DESIGN.md rule 7).
+
+    Units are shown with their whole subtree's invitees; a unit with fewer than the
+    wave's k invitees shows no counts at all.
+    """
+    wave = await Wave.select().where(Wave.id == wave_id).first().run()
+    if wave is None:
+        raise WaveError(f"no wave {wave_id}")
+    k = wave["min_group_size"] or Thresholds().scores
+    if wave["status"] == "closed":
+        rows = (
+            await WaveUnitCount.select(
+                WaveUnitCount.unit, WaveUnitCount.invited, WaveUnitCount.answered
+            )
+            .where(WaveUnitCount.wave == wave_id)
+            .run()
+        )
+    else:
+        rows = await Invitation.raw(
+            "SELECT unit, COUNT(*) AS invited, SUM(CASE WHEN spent THEN 1 ELSE 0 END) AS answered "
+            "FROM invitation WHERE wave = {} GROUP BY unit",
+            wave_id,
+        ).run()
+    direct = {r["unit"]: (int(r["invited"]), int(r["answered"] or 0)) for r in rows}
+    query = Unit.select(Unit.id, Unit.code, Unit.name, Unit.path, Unit.depth)
+    if scope_path is not None:
+        query = query.where(Unit.path.like(f"{scope_path}%"))
+    units = await query.order_by(Unit.path).run()
+    all_units = await Unit.select(Unit.id, Unit.path).run()
+    totals: dict[int, list[int]] = {}
+    for u in all_units:
+        invited, answered = direct.get(u["id"], (0, 0))
+        if not invited:
+            continue
+        for ancestor in (int(p) for p in u["path"].strip("/").split("/")):
+            t = totals.setdefault(ancestor, [0, 0])
+            t[0] += invited
+            t[1] += answered
+    visible = suppress_small_remainders(
+        {u["id"]: u["path"] for u in all_units}, {i: t[0] for i, t in totals.items()}, k
+    )
+    out = []
+    for u in units:
+        invited, answered = totals.get(u["id"], [0, 0])
+        if invited == 0:
+            continue
+        shown = u["id"] in visible
+        out.append(
+            UnitRate(
+                unit_code=u["code"],
+                unit_name=u["name"],
+                depth=u["depth"],
+                invited=invited if shown else None,
+                answered=answered if shown else None,
+            )
+        )
+    return out
+
+
+def suppress_small_remainders(paths: dict[int, str], sizes: dict[int, int], k: int) -> set[int]:
+    """Units whose counts may be shown: at least k people, and no parent minus its shown
+    children leaving a group of 1 to k-1 people (which subtraction would expose).
+
+    ``paths`` maps unit id to its materialised path and ``sizes`` to its subtree size.
+    Hiding a unit hides its whole subtree; the smallest shown child goes first. A unit
+    below k has only smaller units below it, so those are hidden too.
+    """
+    children: dict[int, list[int]] = {}
+    for unit, path in paths.items():
+        parts = [int(p) for p in path.strip("/").split("/")]
+        if len(parts) > 1:
+            children.setdefault(parts[-2], []).append(unit)
+    shown = {u for u, n in sizes.items() if n >= k}
+
+    def hide_subtree(unit: int) -> None:
+        prefix = paths[unit]
+        for other, path in paths.items():
+            if path.startswith(prefix):
+                shown.discard(other)
+
+    changed = True
+    while changed:
+        changed = False
+        for unit in sorted(shown, key=lambda u: paths[u]):
+            kids = [c for c in children.get(unit, []) if sizes.get(c, 0) > 0]
+            visible_kids = [c for c in kids if c in shown]
+            remainder = sizes[unit] - sum(sizes[c] for c in visible_kids)
+            if 0 < remainder < k and visible_kids:
+                hide_subtree(min(visible_kids, key=lambda c: (sizes[c], paths[c])))
+                changed = True
+                break
+    return shown

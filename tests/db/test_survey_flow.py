@@ -1,0 +1,175 @@
+"""A wave from draft to closed, on both engines: invitations, answering, races, closing."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from engage.db.tables import Answer, Invitation, Response, SurveyItem, Wave, WaveUnitCount
+from engage.survey.answering import Credential, Problem, find_ballot, submit
+from engage.survey.delivery import DeliveryError, issue
+from engage.survey.waves import (
+    WaveError,
+    WaveSpec,
+    close_wave,
+    create_wave,
+    list_waves,
+    open_wave,
+    unit_rates,
+)
+from surveys.answers import Submission
+from surveys.items import ENGAGEMENT_CODES
+from tests.factories import build_small_org
+
+TODAY = datetime.now(UTC).date()
+ANSWER = Submission(answers={"E01": 4, "E02": 5, "E03": 3}, enps=9, comment="Short staffed.")
+
+
+@pytest.fixture(scope="module")
+async def org(db: str) -> None:
+    await build_small_org()
+
+
+def spec(*units: str, **kw: object) -> WaveSpec:
+    base: dict[str, object] = {
+        "name": "Pulse",
+        "unit_codes": units or ("ROOT",),
+        "opens_on": TODAY,
+        "closes_on": TODAY + timedelta(days=14),
+    }
+    base.update(kw)
+    return WaveSpec(**base)  # type: ignore[arg-type]
+
+
+async def open_with_tokens(*units: str) -> tuple[int, dict[str, str]]:
+    wave = await create_wave(spec(*units), "hr@acme.test")
+    await open_wave(wave, "hr@acme.test")
+    tokens = {i.name: i.secret for i in await issue(wave, "token")}
+    return wave, tokens
+
+
+async def test_default_items_are_seeded(org: None) -> None:
+    codes = [
+        r["code"]
+        for r in await SurveyItem.select(SurveyItem.code).order_by(SurveyItem.position).run()
+    ]
+    assert codes == [*ENGAGEMENT_CODES, "ENPS"]
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"name": " "}, "name"),
+        ({"closes_on": TODAY - timedelta(days=1), "opens_on": TODAY - timedelta(days=5)}, "passed"),
+        ({"closes_on": TODAY, "opens_on": TODAY + timedelta(days=2)}, "before it opens"),
+        ({"unit_codes": ("NOPE",)}, "unknown unit NOPE"),
+        ({"unit_codes": ()}, "at least one unit"),
+        ({"item_codes": ("E01", "X99")}, "unknown or retired item X99"),
+    ],
+)
+async def test_bad_wave_specs_are_refused(org: None, kw: dict[str, object], message: str) -> None:
+    before = await Wave.count().run()
+    with pytest.raises(WaveError, match=message):
+        await create_wave(spec(**kw), "hr@acme.test")  # type: ignore[arg-type]
+    assert await Wave.count().run() == before
+
+
+async def test_opening_invites_current_staff_in_the_audience_only(org: None) -> None:
+    wave = await create_wave(spec("R1"), "hr@acme.test")
+    invited = await open_wave(wave, "hr@acme.test")
+    # R1: Nina (R1), Rita (L1), Eve and Emil (T1), Erin (T2), Ezra (T3) = 6
+    assert invited == 6
+    with pytest.raises(WaveError, match="not a draft"):
+        await open_wave(wave, "hr@acme.test")
+    row = await Wave.select().where(Wave.id == wave).first().run()
+    assert row is not None and (row["min_group_size"], row["min_comment_group_size"]) == (5, 10)
+
+
+async def test_answer_once_then_the_token_is_spent(org: None) -> None:
+    wave, tokens = await open_with_tokens("L1")
+    credential = Credential.from_token(tokens["Eve One"])
+    ballot = await find_ballot(credential, "ru")
+    assert not isinstance(ballot, Problem)
+    assert ballot.language == "ru" and ballot.likert_codes == list(ENGAGEMENT_CODES)
+    assert "Я ясно понимаю" in ballot.items[0].text
+    assert await submit(credential, ANSWER, "ru") is None
+    assert await submit(credential, ANSWER, "ru") is Problem.spent
+    assert await find_ballot(credential) is Problem.spent
+    stored = await Response.select().where(Response.wave == wave).run()
+    assert len(stored) == 1 and stored[0]["comment"] == "Short staffed." and stored[0]["enps"] == 9
+    values = await Answer.select(Answer.item, Answer.value).where(Answer.wave == wave).run()
+    assert sorted((v["item"], v["value"]) for v in values) == [("E01", 4), ("E02", 5), ("E03", 3)]
+
+
+async def test_unknown_tokens_and_codes(org: None) -> None:
+    assert await find_ballot(Credential.from_token("not-a-token")) is Problem.unknown
+    assert await submit(Credential.from_token("not-a-token"), ANSWER, "en") is Problem.unknown
+    assert Credential.from_kiosk_code("12") is None
+    code = Credential.from_kiosk_code("ABCDE-FGHJK")
+    assert code is not None and await find_ballot(code) is Problem.unknown
+
+
+async def test_kiosk_codes_work_and_reissuing_replaces_them(org: None) -> None:
+    wave = await create_wave(spec("L1"), "hr@acme.test")
+    await open_wave(wave, "hr@acme.test")
+    first = {i.name: i.secret for i in await issue(wave, "kiosk", without_email_only=True)}
+    assert set(first) == {"Emil Two"}  # the only one in L1 without an email
+    again = {i.name: i.secret for i in await issue(wave, "kiosk", without_email_only=True)}
+    old = Credential.from_kiosk_code(first["Emil Two"].lower().replace("-", " "))
+    new = Credential.from_kiosk_code(again["Emil Two"])
+    assert old is not None and new is not None
+    assert await find_ballot(old) is Problem.unknown
+    assert await submit(new, ANSWER, "en") is None
+    assert await issue(wave, "kiosk", without_email_only=True) == []  # spent: nothing to reissue
+
+
+async def test_fifty_concurrent_submits_store_exactly_one_response(org: None) -> None:
+    wave, tokens = await open_with_tokens("T2")
+    credential = Credential.from_token(tokens["Erin Three"])
+    results = await asyncio.gather(*[submit(credential, ANSWER, "zh") for _ in range(50)])
+    assert results.count(None) == 1
+    assert all(r in (None, Problem.spent) for r in results)
+    assert await Response.count().where(Response.wave == wave).run() == 1
+    assert await Answer.count().where(Answer.wave == wave).run() == 3
+
+
+async def test_a_closed_wave_refuses_answers_and_keeps_only_counts(org: None) -> None:
+    wave, tokens = await open_with_tokens("R1")
+    for name in ("Eve One", "Erin Three", "Ezra Four"):
+        assert await submit(Credential.from_token(tokens[name]), ANSWER, "en") is None
+    before = {
+        str(r["id"]) for r in await Response.select(Response.id).where(Response.wave == wave).run()
+    }
+    await close_wave(wave, "hr@acme.test")
+    assert await submit(Credential.from_token(tokens["Emil Two"]), ANSWER, "en") is Problem.unknown
+    assert await Invitation.count().where(Invitation.wave == wave).run() == 0
+    after = {
+        str(r["id"]) for r in await Response.select(Response.id).where(Response.wave == wave).run()
+    }
+    assert after == before
+    assert await Answer.count().where(Answer.wave == wave).run() == 9
+    counts = await WaveUnitCount.select().where(WaveUnitCount.wave == wave).run()
+    assert sum(c["invited"] for c in counts) == 6 and sum(c["answered"] for c in counts) == 3
+    listed = next(w for w in await list_waves() if w.id == wave)
+    assert (listed.status, listed.invited, listed.answered, listed.responses) == ("closed", 6, 3, 3)
+    with pytest.raises(WaveError, match="not open"):
+        await close_wave(wave, "hr@acme.test")
+    with pytest.raises(DeliveryError, match="only while the wave is open"):
+        await issue(wave, "token")
+
+
+async def test_response_rates_hide_small_units_and_small_remainders(org: None) -> None:
+    wave, tokens = await open_with_tokens("ROOT")
+    await submit(Credential.from_token(tokens["Eve One"]), ANSWER, "en")
+    rates = {r.unit_code: r for r in await unit_rates(wave, None)}
+    assert rates["ROOT"].invited == 10 and rates["ROOT"].answered == 1
+    # R1 has 6 ≥ 5 invitees, but ROOT − R1 would expose R2's 2 people plus the 2 at ROOT
+    # (4 < 5), so R1 is hidden as well; R2 (2 people) is hidden anyway
+    assert rates["R1"].invited is None
+    assert rates["R2"].invited is None
+    assert rates["T1"].invited is None and rates["L1"].invited is None
+    visible = {code for code, r in rates.items() if r.invited is not None}
+    for code in visible - {"ROOT"}:
+        assert 10 - rates[code].invited == 0 or 10 - rates[code].invited >= 5, code  # type: ignore[operator]
