@@ -31,6 +31,7 @@ from engage.settings import Settings, get_settings, project_root
 from engage.web import errors
 from engage.web.controllers.account import AccountController
 from engage.web.controllers.admin import AdminController, AuditController
+from engage.web.controllers.answer import AnswerController, KioskController
 from engage.web.controllers.api import MeController, PeopleController, UnitsController
 from engage.web.controllers.auth import AuthController
 from engage.web.controllers.imports import ImportPagesController, ImportsApiController
@@ -117,6 +118,8 @@ def create_app(settings: Settings | None = None, secret_key: str | None = None) 
     return Litestar(
         route_handlers=[
             AuthController,
+            AnswerController,
+            KioskController,
             HomeController,
             OrgPagesController,
             ImportPagesController,

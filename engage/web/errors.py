@@ -25,6 +25,12 @@ TITLES = {
 }
 
 
+def loggable_path(request: Request[Any, Any, Any]) -> str:
+    """The request path with survey tokens blanked out: logs never hold them."""
+    path = request.url.path
+    return "/s/…" if path.startswith("/s/") else path
+
+
 def _wants_json(request: Request[Any, Any, Any]) -> bool:
     return request.url.path.startswith("/api/") or request.url.path.startswith("/schema")
 
@@ -74,7 +80,7 @@ def import_rejected(request: Request[Any, Any, Any], exc: ImportRejected) -> Res
 
 def server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Unexpected failures: logged by Litestar, shown without internals."""
-    request.logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    request.logger.exception("unhandled error on %s %s", request.method, loggable_path(request))
     return http_error(
         request,
         HTTPException(status_code=HTTP_500_INTERNAL_SERVER_ERROR, detail="The error was logged."),

@@ -28,7 +28,7 @@ from engage.settings import Settings
 SESSION_HOURS = 10
 SESSION_COOKIE = "engage_session"
 #: Paths reachable without logging in (regular expressions matched from the start).
-PUBLIC_PATHS = ["/login", "/static/", "/schema", "/healthz", "/favicon.ico"]
+PUBLIC_PATHS = ["/login", "/static/", "/schema", "/healthz", "/favicon.ico", "/s/", "/kiosk"]
 
 
 async def retrieve_user(
@@ -181,7 +181,8 @@ def _hashed_client(request: Request[Any, Any, Any]) -> str:
 
 
 def _is_login_attempt(request: Request[Any, Any, Any]) -> bool:
-    return request.method == "POST" and request.url.path == "/login"
+    # Password guesses and kiosk-code guesses share the per-client limit.
+    return request.method == "POST" and request.url.path in ("/login", "/kiosk", "/kiosk/")
 
 
 def login_rate_limit(settings: Settings) -> RateLimitConfig:

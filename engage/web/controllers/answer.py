@@ -1,0 +1,180 @@
+"""The pages employees use: answer by link (``/s/<token>``) or by kiosk code (``/kiosk``).
+
+No login, no session, no JavaScript needed. Nothing here logs the token or the address.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, QueryParameter
+from litestar.response import Template
+
+from engage.survey.answering import Ballot, Credential, Problem, find_ballot, submit
+from surveys.answers import MAX_COMMENT, Invalid, Submission, parse_submission
+from surveys.items import SCALE, default_bank
+
+PROBLEM_STATUS = {
+    Problem.unknown: 404,
+    Problem.spent: 410,
+    Problem.closed: 410,
+    Problem.not_open: 403,
+}
+
+
+def _context(ballot: Ballot, action: str, **extra: Any) -> dict[str, Any]:
+    bank = default_bank()
+    language = bank.language(ballot.language)
+    return {
+        "ballot": ballot,
+        "L": language,
+        "languages": [(code, lang.name) for code, lang in sorted(bank.languages.items())],
+        "scale": SCALE,
+        "enps_range": range(11),
+        "action": action,
+        "max_comment": MAX_COMMENT,
+        "errors": {},
+        "values": {},
+        **extra,
+    }
+
+
+def _problem_page(problem: Problem, language: str | None) -> Template:
+    lang = default_bank().language(language or "en")
+    return Template(
+        "answer_problem.html",
+        context={"L": lang, "message": lang.t(problem.value)},
+        status_code=PROBLEM_STATUS[problem],
+    )
+
+
+async def _show(credential: Credential | None, language: str | None, action: str) -> Template:
+    if credential is None:
+        return _problem_page(Problem.unknown, language)
+    found = await find_ballot(credential, language)
+    if isinstance(found, Problem):
+        return _problem_page(found, language)
+    return Template("answer.html", context=_context(found, action))
+
+
+async def _take(credential: Credential | None, form: dict[str, str], action: str) -> Template:
+    language = form.get("lang") or None
+    if credential is None:
+        return _problem_page(Problem.unknown, language)
+    found = await find_ballot(credential, language)
+    if isinstance(found, Problem):
+        return _problem_page(found, language)
+    parsed = parse_submission(form, found.likert_codes, found.asks_enps)
+    if isinstance(parsed, Invalid):
+        return Template(
+            "answer.html",
+            context=_context(found, action, errors=dict(parsed.errors), values=form),
+            status_code=400,
+        )
+    problem = await submit(credential, parsed, found.language)
+    if problem is not None:
+        return _problem_page(problem, found.language)
+    return _thanks(found, parsed)
+
+
+def _thanks(ballot: Ballot, stored: Submission) -> Template:
+    language = default_bank().language(ballot.language)
+    return Template(
+        "answer_thanks.html",
+        context={
+            "L": language,
+            "ballot": ballot,
+            "stored": stored,
+            "answered": len(stored.answers),
+            "total": len(ballot.likert_codes),
+        },
+    )
+
+
+class AnswerController(Controller):
+    """Answering by one-time link."""
+
+    path = "/s"
+    include_in_schema = False
+    opt = {"public": True}
+
+    @get("/{token:str}", name="answer")
+    async def show(
+        self,
+        token: FromPath[str],
+        lang: Annotated[str | None, QueryParameter(max_length=16)] = None,
+    ) -> Template:
+        """The survey in the person's language (or the one they switched to)."""
+        return await _show(Credential.from_token(token), lang, f"/s/{token}")
+
+    @post("/{token:str}")
+    async def take(
+        self,
+        token: FromPath[str],
+        data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Template:
+        """Store the answers (once) or show the form again with what to fix."""
+        return await _take(Credential.from_token(token), data, f"/s/{token}")
+
+
+class KioskController(Controller):
+    """Answering with a short code on a shared tablet."""
+
+    path = "/kiosk"
+    include_in_schema = False
+    opt = {"public": True}
+
+    @get("/", name="kiosk")
+    async def start(
+        self, lang: Annotated[str | None, QueryParameter(max_length=16)] = None
+    ) -> Template:
+        """Ask for the code."""
+        language = default_bank().language(lang or "en")
+        return Template(
+            "kiosk.html",
+            context={
+                "L": language,
+                "error": None,
+                "code": "",
+                "languages": sorted(default_bank().languages.items()),
+            },
+        )
+
+    @post("/", name="kiosk_code")
+    async def code(
+        self,
+        request: Request[Any, Any, Any],
+        data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Template:
+        """Open the survey behind a code, or ask again (rate limited per client)."""
+        code = data.get("code", "")[:40]
+        credential = Credential.from_kiosk_code(code)
+        lang = data.get("lang") or None
+        found = await find_ballot(credential, lang) if credential else Problem.unknown
+        if isinstance(found, Problem):
+            language = default_bank().language(lang or "en")
+            return Template(
+                "kiosk.html",
+                context={
+                    "L": language,
+                    "error": language.t("kiosk_bad_code"),
+                    "code": code,
+                    "languages": sorted(default_bank().languages.items()),
+                },
+                status_code=400,
+            )
+        return Template("answer.html", context=_context(found, "/kiosk/answer", kiosk_code=code))
+
+    @post("/answer", name="kiosk_answer")
+    async def answer(
+        self,
+        data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Template:
+        """Store the answers given after entering a code."""
+        credential = Credential.from_kiosk_code(data.get("kiosk_code", "")[:40])
+        page = await _take(credential, data, "/kiosk/answer")
+        if page.template_name == "answer.html":
+            page.context["kiosk_code"] = data.get("kiosk_code", "")
+        return page

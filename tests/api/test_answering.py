@@ -1,0 +1,119 @@
+"""Answering through the web, as an employee without an account would."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from litestar.testing import AsyncTestClient
+
+from engage.db.tables import Answer, KeyValue, Response
+from engage.survey.delivery import issue
+from engage.survey.waves import WaveSpec, create_wave, open_wave
+from tests.factories import Org, csrf_token
+
+TODAY = datetime.now(UTC).date()
+
+
+async def new_wave(kind: str = "token", unit: str = "L1") -> tuple[int, dict[str, str]]:
+    wave = await create_wave(
+        WaveSpec("March pulse", (unit,), TODAY, TODAY + timedelta(days=10)), "hr@acme.test"
+    )
+    await open_wave(wave, "hr@acme.test")
+    return wave, {i.name: i.secret for i in await issue(wave, kind)}
+
+
+def full_form(token: str, **over: str) -> dict[str, str]:
+    form = {f"E{i:02d}": str((i % 5) + 1) for i in range(1, 13)}
+    form.update({"ENPS": "8", "comment": "Более гибкий график, пожалуйста.", "lang": "ru"})
+    form["_csrf_token"] = token
+    form.update(over)
+    return form
+
+
+async def test_the_survey_opens_in_the_persons_language(
+    client: AsyncTestClient[Any], org: Org
+) -> None:
+    _, tokens = await new_wave()
+    page = await client.get(f"/s/{tokens['Emil Two']}")  # Emil's roster language is ru
+    assert page.status_code == 200
+    assert '<html lang="ru">' in page.text and "Я ясно понимаю" in page.text
+    zh = await client.get(f"/s/{tokens['Emil Two']}?lang=zh")
+    assert '<html lang="zh">' in zh.text and "我清楚地知道" in zh.text
+    assert "engage_session" not in page.headers.get("set-cookie", "")
+
+
+async def test_answering_stores_once_and_says_what_was_stored(
+    client: AsyncTestClient[Any], org: Org
+) -> None:
+    wave, tokens = await new_wave()
+    url = f"/s/{tokens['Eve One']}"
+    await client.get(url)
+    csrf = await csrf_token(client)
+    bad = await client.post(url, data=full_form(csrf, E03="7", ENPS="12"))
+    assert bad.status_code == 400
+    assert 'href="#q-E03"' in bad.text and 'href="#q-ENPS"' in bad.text
+    assert "Выберите один из пяти ответов" in bad.text
+    assert 'value="4" checked' in bad.text  # what they had chosen is kept
+    assert await Response.count().where(Response.wave == wave).run() == 0
+    done = await client.post(url, data=full_form(csrf))
+    assert done.status_code == 200
+    assert "Спасибо" in done.text and "Отвечено утверждений: 12 из 12" in done.text
+    assert await Response.count().where(Response.wave == wave).run() == 1
+    assert await Answer.count().where(Answer.wave == wave).run() == 12
+    again = await client.post(url, data=full_form(csrf))
+    assert again.status_code == 410 and "уже использованы" in again.text
+    assert (await client.get(url)).status_code == 410
+    assert await Response.count().where(Response.wave == wave).run() == 1
+
+
+async def test_posting_without_csrf_stores_nothing(client: AsyncTestClient[Any], org: Org) -> None:
+    wave, tokens = await new_wave()
+    response = await client.post(f"/s/{tokens['Rita Riverside']}", data=full_form("forged"))
+    assert response.status_code == 403
+    assert await Response.count().where(Response.wave == wave).run() == 0
+
+
+async def test_unknown_token_page(client: AsyncTestClient[Any], org: Org) -> None:
+    page = await client.get("/s/definitely-not-a-token")
+    assert page.status_code == 404 and "not valid" in page.text
+
+
+async def test_an_empty_submission_is_refused(client: AsyncTestClient[Any], org: Org) -> None:
+    wave, tokens = await new_wave()
+    url = f"/s/{tokens['Erin Three']}"
+    await client.get(url)
+    response = await client.post(url, data={"_csrf_token": await csrf_token(client), "lang": "zh"})
+    assert response.status_code == 400 and "提交前请至少回答一个问题" in response.text
+    assert await Response.count().where(Response.wave == wave).run() == 0
+
+
+async def test_kiosk_code_flow(client: AsyncTestClient[Any], org: Org) -> None:
+    wave, codes = await new_wave("kiosk")
+    code = codes["Emil Two"]
+    page = await client.get("/kiosk")
+    assert page.status_code == 200
+    csrf = await csrf_token(client)
+    wrong = await client.post("/kiosk", data={"code": "AAAAA-AAAAA", "_csrf_token": csrf})
+    assert wrong.status_code == 400 and "not valid" in wrong.text
+    ballot = await client.post(
+        "/kiosk", data={"code": code.lower().replace("-", " "), "lang": "en", "_csrf_token": csrf}
+    )
+    assert ballot.status_code == 200 and 'name="kiosk_code"' in ballot.text
+    form = full_form(csrf, lang="en")
+    form["kiosk_code"] = code
+    done = await client.post("/kiosk/answer", data=form)
+    assert done.status_code == 200 and "Thank you" in done.text
+    assert await Response.count().where(Response.wave == wave).run() == 1
+    reused = await client.post("/kiosk", data={"code": code, "_csrf_token": csrf})
+    assert reused.status_code == 400
+
+
+async def test_answering_leaves_no_session_and_sends_no_referrer(
+    client: AsyncTestClient[Any], org: Org
+) -> None:
+    _, tokens = await new_wave()
+    before = await KeyValue.count().where(KeyValue.key.like("sessions:%")).run()
+    page = await client.get(f"/s/{tokens['Rita Riverside']}")
+    assert '<meta name="referrer" content="no-referrer">' in page.text
+    assert await KeyValue.count().where(KeyValue.key.like("sessions:%")).run() == before
