@@ -274,6 +274,11 @@ _import_command("units", "Import units.csv: unit_id,name,parent_id.")
 _import_command(
     "roster", "Import roster.csv: employee_id,email,name,unit_id,role,language,hired_on,left_on."
 )
+_import_command(
+    "responses",
+    "Import responses.csv (history from a previous tool): "
+    "wave,unit_id,respondent,E01…E12,ENPS,comment.",
+)
 
 
 @main.group()

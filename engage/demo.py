@@ -10,8 +10,10 @@ from engage.auth.accounts import set_password
 from engage.csvio import Progress
 from engage.db.tables import OrgSettings, Unit
 from engage.demo_data import DEMO_ORG_NAME, DemoLogin, demo_logins, demo_roster_csv, demo_units_csv
+from engage.demo_history import demo_responses_csv
 from engage.org.roster_import import import_roster
 from engage.org.units_import import import_units
+from engage.survey.history_import import import_responses
 
 DEMO_PASSWORD = "engage-demo-2026"  # noqa: S105 (printed for the demo on purpose)
 DEMO_ROOT = "ORG"
@@ -47,6 +49,7 @@ async def seed_demo(progress: Progress | None = None) -> DemoSeed:
         return DemoSeed(created=False, logins=logins, password=DEMO_PASSWORD)
     await import_units(demo_units_csv(), progress)
     await import_roster(demo_roster_csv(today), progress)
+    await import_responses(demo_responses_csv(today), progress)
     await OrgSettings.update({OrgSettings.name: DEMO_ORG_NAME}).where(OrgSettings.id > 0).run()
     for login in logins:
         await set_password(login.email, DEMO_PASSWORD)

@@ -8,12 +8,14 @@ from engage import audit
 from engage.csvio import ImportSummary, Progress
 from engage.org.roster_import import import_roster
 from engage.org.units_import import import_units
+from engage.survey.history_import import import_responses
 
 Importer = Callable[[bytes, Progress | None], Awaitable[ImportSummary]]
 
 IMPORTERS: dict[str, Importer] = {
     "units": import_units,
     "roster": import_roster,
+    "responses": import_responses,
 }
 
 

@@ -50,10 +50,16 @@ def _require_chromium() -> None:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The SQLite file the module's server uses."""
+    return str(tmp_path_factory.mktemp("browser") / "demo.sqlite3")
+
+
+@pytest.fixture(scope="module")
+def server(server_database: str) -> Iterator[str]:
     """``engage demo`` on a fresh SQLite file, served by ``engage serve``; yields the base URL."""
     _require_chromium()
-    database = str(tmp_path_factory.mktemp("browser") / "demo.sqlite3")
+    database = server_database
     env = {**os.environ, "ENGAGE_DATABASE_URL": database}
     env.pop("ENGAGE_SECRET_KEY", None)  # let serve share the database's secret, as in production
     subprocess.run(

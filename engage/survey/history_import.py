@@ -1,0 +1,181 @@
+"""Import ``responses.csv`` (history from a previous survey tool), all or nothing.
+
+Columns: ``wave`` (a date), ``unit_id``, ``respondent`` (groups one response's cells; it is
+never stored), then one column per item code, ``ENPS`` and ``comment``. Each wave date
+becomes a closed, imported wave. Responses are stored in a random order, so the file's
+order (which may follow submission times in the old tool) is not kept either.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from engage.csvio import (
+    ErrorCollector,
+    ImportSummary,
+    Progress,
+    chunked,
+    parse_iso_date,
+    read_csv,
+)
+from engage.db.bulk import executemany, fetch
+from engage.db.tables import OrgSettings, SurveyItem, Unit, Wave
+from surveys.answers import MAX_COMMENT
+from surveys.items import ENPS, ENPS_SCALE, SCALE
+
+WHAT = "responses.csv"
+
+
+@dataclass(slots=True)
+class _Response:
+    wave: date
+    unit: str
+    first_row: int
+    values: dict[str, int] = field(default_factory=dict)
+    enps: int | None = None
+    comment: str | None = None
+
+
+async def import_responses(data: bytes, progress: Progress | None = None) -> ImportSummary:
+    """Validate the whole file, then store every response of every wave in one transaction."""
+    items = {
+        r["code"]: r["kind"]
+        for r in await SurveyItem.select(SurveyItem.code, SurveyItem.kind).run()
+    }
+    likert = [c for c, kind in items.items() if kind == "likert"]
+    table = read_csv(
+        data,
+        WHAT,
+        required=("wave", "unit_id", "respondent"),
+        optional=(*(c.lower() for c in likert), ENPS.lower(), "comment"),
+    )
+    asked = [c for c in likert if c.lower() in table.header]
+    has_enps = ENPS.lower() in table.header
+    if not asked and not has_enps:
+        header_problem = ErrorCollector()
+        header_problem.add(1, None, "no item columns (E01 … E12, ENPS) in the header")
+        header_problem.raise_if_any(WHAT)
+    units = {r["code"]: r["id"] for r in await Unit.select(Unit.id, Unit.code).run()}
+    errors = ErrorCollector()
+    responses: dict[tuple[date, str], _Response] = {}
+    allowed = {str(v) for v in SCALE}
+    allowed_enps = {str(v) for v in ENPS_SCALE}
+    for row_no, v in table.rows:
+        wave = parse_iso_date(v["wave"])
+        if wave is None:
+            errors.add(row_no, "wave", f"{v['wave']!r} is not a date YYYY-MM-DD")
+            continue
+        if v["unit_id"] not in units:
+            errors.add(row_no, "unit_id", f"unknown unit {v['unit_id']!r}")
+            continue
+        if not v["respondent"]:
+            errors.add(row_no, "respondent", "is empty")
+            continue
+        key = (wave, v["respondent"])
+        response = responses.setdefault(key, _Response(wave, v["unit_id"], row_no))
+        if response.unit != v["unit_id"]:
+            errors.add(
+                row_no,
+                "unit_id",
+                f"respondent {v['respondent']!r} is in unit {response.unit!r} on row "
+                f"{response.first_row} of the same wave",
+            )
+            continue
+        for code in asked:
+            raw = v[code.lower()]
+            if not raw:
+                continue
+            if raw not in allowed:
+                errors.add(row_no, code, f"{raw!r} is not an answer from 1 to 5")
+            elif response.values.setdefault(code, int(raw)) != int(raw):
+                errors.add(row_no, code, "differs from the same respondent's earlier row")
+        if has_enps and v[ENPS.lower()]:
+            raw = v[ENPS.lower()]
+            if raw not in allowed_enps:
+                errors.add(row_no, ENPS, f"{raw!r} is not a number from 0 to 10")
+            else:
+                response.enps = int(raw)
+        comment = v.get("comment", "")
+        if comment:
+            if len(comment) > MAX_COMMENT:
+                errors.add(row_no, "comment", f"is longer than {MAX_COMMENT} characters")
+            else:
+                response.comment = comment
+    for response in responses.values():
+        if not response.values and response.enps is None and response.comment is None:
+            errors.add(response.first_row, None, "the response has no answers at all")
+    if not table.rows:
+        errors.add(None, None, "the file has a header but no responses")
+    waves = sorted({w for w, _ in responses})
+    already = {
+        r["opens_on"]
+        for r in await Wave.select(Wave.opens_on)
+        .where(Wave.imported == True, Wave.opens_on.is_in(waves or [date(1900, 1, 1)]))  # noqa: E712
+        .run()
+    }
+    for wave in sorted(already):
+        first = min(r.first_row for (w, _), r in responses.items() if w == wave)
+        errors.add(first, "wave", f"wave {wave} was imported before; delete it to import it again")
+    errors.raise_if_any(WHAT)
+
+    settings = await OrgSettings.select().first().run()
+    assert settings is not None
+    columns = ",".join([*asked, *([ENPS] if has_enps else [])])
+    by_wave: dict[date, list[_Response]] = defaultdict(list)
+    for (wave, _), response in responses.items():
+        by_wave[wave].append(response)
+    rng = random.SystemRandom()
+    total = len(responses)
+    done = 0
+    engine = Wave._meta.db
+    async with engine.transaction():
+        for wave_date in waves:
+            created = await fetch(
+                engine,
+                "INSERT INTO wave (name, opens_on, closes_on, status, item_codes, min_group_size, "
+                "min_comment_group_size, imported, created_at) "
+                "VALUES ({}, {}, {}, 'closed', {}, {}, {}, TRUE, {}) RETURNING id",
+                f"Imported {wave_date.isoformat()}",
+                wave_date,
+                wave_date,
+                columns,
+                settings["min_group_size"],
+                settings["min_comment_group_size"],
+                datetime.now(UTC),
+            )
+            wave_id = created[0]["id"]
+            batch = by_wave[wave_date]
+            rng.shuffle(batch)
+            rows = [(uuid.uuid4(), r) for r in batch]
+            for part in chunked(rows, 2000):
+                await executemany(
+                    engine,
+                    "INSERT INTO response (id, wave, unit, language, enps, comment) "
+                    "VALUES ({}, {}, {}, {}, {}, {})",
+                    [(rid, wave_id, units[r.unit], "", r.enps, r.comment) for rid, r in part],
+                )
+                await executemany(
+                    engine,
+                    "INSERT INTO answer (id, response, wave, unit, item, value) "
+                    "VALUES ({}, {}, {}, {}, {}, {})",
+                    [
+                        (uuid.uuid4(), rid, wave_id, units[r.unit], code, value)
+                        for rid, r in part
+                        for code, value in r.values.items()
+                    ],
+                )
+                done += len(part)
+                if progress:
+                    progress("saving responses", done, total)
+    return ImportSummary(
+        kind="responses",
+        rows=len(table.rows),
+        created=total,
+        updated=0,
+        unchanged=0,
+        notes=(f"{len(waves)} wave{'s' if len(waves) != 1 else ''} created",),
+    )
