@@ -37,6 +37,7 @@ from engage.web.controllers.auth import AuthController
 from engage.web.controllers.imports import ImportPagesController, ImportsApiController
 from engage.web.controllers.org import OrgPagesController
 from engage.web.controllers.pages import HomeController
+from engage.web.controllers.waves import WavesController
 from engage.web.hygiene import hygiene_middleware
 from engage.web.security import (
     csrf_config,
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None, secret_key: str | None = None) 
             KioskController,
             HomeController,
             OrgPagesController,
+            WavesController,
             ImportPagesController,
             ImportsApiController,
             AdminController,

@@ -22,6 +22,7 @@ class Settings:
     secure_cookies: bool
     login_attempts_per_minute: int
     max_upload_mb: int
+    public_url: str | None
 
 
 def _flag(value: str | None, default: bool = False) -> bool:
@@ -43,6 +44,7 @@ def get_settings() -> Settings:
         secure_cookies=_flag(env.get("ENGAGE_SECURE_COOKIES")),
         login_attempts_per_minute=int(env.get("ENGAGE_LOGIN_ATTEMPTS_PER_MINUTE", "10")),
         max_upload_mb=int(env.get("ENGAGE_MAX_UPLOAD_MB", "200")),
+        public_url=(env.get("ENGAGE_PUBLIC_URL") or "").rstrip("/") or None,
     )
 
 

@@ -45,7 +45,7 @@ async def _open_unspent(
         Invitation.person._.name,
         Invitation.person._.email,
         Invitation.unit._.name,
-    ).where(Invitation.wave == wave_id, Invitation.spent == False)  # noqa: E712
+    ).where(Invitation.wave == wave_id, Invitation.spent == False)
     if unit_path is not None:
         query = query.where(Invitation.unit._.path.like(f"{unit_path}%"))
     if without_email_only:

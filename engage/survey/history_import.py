@@ -114,7 +114,7 @@ async def import_responses(data: bytes, progress: Progress | None = None) -> Imp
     already = {
         r["opens_on"]
         for r in await Wave.select(Wave.opens_on)
-        .where(Wave.imported == True, Wave.opens_on.is_in(waves or [date(1900, 1, 1)]))  # noqa: E712
+        .where(Wave.imported == True, Wave.opens_on.is_in(waves or [date(1900, 1, 1)]))
         .run()
     }
     for wave in sorted(already):

@@ -88,7 +88,7 @@ async def create_wave(spec: WaveSpec, actor: str) -> int:
     active = [
         r["code"]
         for r in await SurveyItem.select(SurveyItem.code)
-        .where(SurveyItem.active == True)  # noqa: E712
+        .where(SurveyItem.active == True)
         .order_by(SurveyItem.position)
         .run()
     ]

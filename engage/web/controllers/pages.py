@@ -27,7 +27,7 @@ class HomeController(Controller):
             context["stats"] = {
                 "units": await Unit.count().run(),
                 "staff": await Person.count().where(Person.left_on.is_null()).run(),
-                "logins": await User.count().where(User.active == True).run(),  # noqa: E712
+                "logins": await User.count().where(User.active == True).run(),
             }
         elif user.unit_code and user.rank >= 1:
             context["unit"] = await find_unit(user.unit_code, user.scope_path())

@@ -1,0 +1,106 @@
+"""Wave pages for HR and managers: create, open, hand out codes, close, and counts in scope."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from litestar.testing import AsyncTestClient
+
+from engage.db.tables import Invitation, Wave
+from engage.survey.answering import Credential, submit
+from surveys.answers import Submission
+from tests.factories import Org, csrf_token, login
+
+TODAY = datetime.now(UTC).date()
+
+
+async def create(client: AsyncTestClient[Any], **over: Any) -> Any:
+    form: dict[str, Any] = {
+        "name": "April pulse",
+        "opens_on": TODAY.isoformat(),
+        "closes_on": (TODAY + timedelta(days=7)).isoformat(),
+        "units": ["L1", "L3"],
+        "items": ["E01", "E02", "ENPS"],
+        "_csrf_token": await csrf_token(client),
+    }
+    form.update(over)
+    return await client.post("/waves/", data=form, follow_redirects=False)
+
+
+async def test_hr_creates_opens_prints_and_closes(client: AsyncTestClient[Any], org: Org) -> None:
+    await login(client, org.logins["hr"])
+    created = await create(client)
+    assert created.status_code in (302, 303)
+    url = created.headers["location"]
+    wave_id = int(url.rsplit("/", 1)[1])
+    row = await Wave.select().where(Wave.id == wave_id).first().run()
+    assert row is not None and row["item_codes"] == "E01,E02,ENPS" and row["status"] == "draft"
+    page = await client.get(url)
+    assert "Open now" in page.text
+    token = await csrf_token(client)
+    opened = await client.post(f"{url}/open", data={"_csrf_token": token})
+    assert opened.status_code == 200 and "6 people invited" in opened.text
+    sheet = await client.post(f"{url}/sheet", data={"_csrf_token": token, "who": "all"})
+    assert sheet.status_code == 200
+    codes = re.findall(r'<p class="code">([0-9A-Z]{5}-[0-9A-Z]{5})</p>', sheet.text)
+    assert len(codes) == 6 and sheet.text.count("<svg") == 6
+    assert "/kiosk" in sheet.text
+    credential = Credential.from_kiosk_code(codes[0])
+    assert credential is not None
+    assert await submit(credential, Submission({"E01": 4}, None, None), "en") is None
+    closed = await client.post(f"{url}/close", data={"_csrf_token": token})
+    assert "Closed." in closed.text
+    assert await Invitation.count().where(Invitation.wave == wave_id).run() == 0
+
+
+async def test_bad_wave_form_comes_back_with_the_problem(
+    client: AsyncTestClient[Any], org: Org
+) -> None:
+    await login(client, org.logins["hr"])
+    before = await Wave.count().run()
+    bad = await create(client, closes_on=(TODAY - timedelta(days=3)).isoformat())
+    assert bad.status_code == 400 and "closes_on" in bad.text
+    bad = await create(client, opens_on="tomorrow")
+    assert bad.status_code == 400 and "YYYY-MM-DD" in bad.text
+    bad = await create(client, units=[])
+    assert bad.status_code == 400 and "at least one unit" in bad.text
+    assert await Wave.count().run() == before
+
+
+async def test_managers_see_counts_only_in_their_scope_and_change_nothing(
+    client: AsyncTestClient[Any], org: Org
+) -> None:
+    await login(client, org.logins["hr"])
+    created = await create(client, units=["ROOT"])
+    url = created.headers["location"]
+    await client.post(f"{url}/open", data={"_csrf_token": await csrf_token(client)})
+    client.cookies.clear()
+    await login(client, org.logins["riverside"])
+    page = await client.get(url)
+    assert page.status_code == 200
+    assert "Harbour" not in page.text and "Acme Clinics" not in page.text
+    assert "Open now" not in page.text and "Close now" not in page.text
+    token = await csrf_token(client)
+    for action in ("open", "close", "sheet"):
+        response = await client.post(f"{url}/{action}", data={"_csrf_token": token})
+        assert response.status_code == 403, action
+    assert (await client.post("/waves/", data={"_csrf_token": token})).status_code == 403
+
+
+async def test_employees_cannot_see_waves(client: AsyncTestClient[Any], org: Org) -> None:
+    await login(client, org.logins["employee"])
+    assert (await client.get("/waves")).status_code == 403
+
+
+async def test_a_wave_outside_a_managers_area_is_not_found(
+    client: AsyncTestClient[Any], org: Org
+) -> None:
+    await login(client, org.logins["hr"])
+    created = await create(client, name="Harbour only", units=["L3"])
+    url = created.headers["location"]
+    client.cookies.clear()
+    await login(client, org.logins["riverside"])
+    assert "Harbour only" not in (await client.get("/waves")).text
+    assert (await client.get(url)).status_code == 404
