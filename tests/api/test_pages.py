@@ -152,7 +152,7 @@ async def test_admin_cannot_deactivate_themselves(client: AsyncTestClient[Any], 
         f"/admin/users/{me['id']}/active", data={"_csrf_token": await csrf_token(client)}
     )
     assert response.status_code == 400
-    assert await User.exists().where(User.email == org.logins["admin"], User.active == True).run()  # noqa: E712
+    assert await User.exists().where(User.email == org.logins["admin"], User.active == True).run()
 
 
 @pytest.mark.parametrize(

@@ -731,7 +731,7 @@ async def test_ten_thousand_people() -> None:
     assert counts(summary) == (10_000, 10_000, 0, 0)
     assert await Person.count().run() == 10_000
     assert await User.count().run() == 10_000
-    assert await User.count().where(User.active == False).run() == 1_000  # noqa: E712
+    assert await User.count().where(User.active == False).run() == 1_000
     assert await User.count().where(User.role == "manager").run() == 400
 
     started = time.perf_counter()
