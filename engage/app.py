@@ -27,6 +27,7 @@ from engage import __version__
 from engage.csvio import ImportRejected
 from engage.db.engine import configure, current_engine
 from engage.db.store import DatabaseStore
+from engage.jobs import run_forever
 from engage.settings import Settings, get_settings, project_root
 from engage.web import errors
 from engage.web.controllers.account import AccountController
@@ -54,15 +55,20 @@ SWAGGER = "/static/vendor/swagger-ui"
 async def _housekeeping(app: Litestar) -> AsyncIterator[None]:
     """Purge expired sessions and rate-limit counters in the background while serving."""
     stores = [app.stores.get(name) for name in ("sessions", "rate_limit")]
-    task = asyncio.create_task(
-        purge_expired_sessions([s for s in stores if isinstance(s, DatabaseStore)])
-    )
+    tasks = [
+        asyncio.create_task(
+            purge_expired_sessions([s for s in stores if isinstance(s, DatabaseStore)])
+        ),
+        asyncio.create_task(run_forever(get_settings())),
+    ]
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 @asynccontextmanager

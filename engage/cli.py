@@ -243,6 +243,33 @@ def demo(host: str | None, port: int | None, no_serve: bool) -> None:
     _serve(host, port, 1)
 
 
+@main.command()
+@database_option
+@friendly_errors
+def jobs() -> None:
+    """Run what is due now (open and close waves, send invitations and reminders) and exit.
+
+    Every `engage serve` worker does this each minute; use this from cron when no server
+    runs, or to trigger it at once.
+    """
+    from engage.jobs import run_due_jobs
+    from engage.settings import get_settings
+
+    async def go() -> Any:
+        await _prepare()
+        return await run_due_jobs(get_settings())
+
+    report = run(go())
+    console.print(
+        f"Opened {len(report.opened)} wave(s), closed {len(report.closed)}; "
+        f"mailed {report.invitations_sent} invitation(s) and {report.reminders_sent} reminder(s)"
+        + (f"; {report.mail_failures} to retry" if report.mail_failures else "")
+        + "."
+    )
+    for note in report.notes:
+        console.print(f"note: {note}")
+
+
 @main.group(name="import")
 def import_group() -> None:
     """Import CSV files (all or nothing: a bad row changes nothing)."""

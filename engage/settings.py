@@ -23,6 +23,13 @@ class Settings:
     login_attempts_per_minute: int
     max_upload_mb: int
     public_url: str | None
+    smtp_host: str | None
+    smtp_port: int
+    smtp_user: str | None
+    smtp_password: str | None
+    smtp_from: str
+    smtp_security: str  # starttls, ssl or none
+    reminder_days: int
 
 
 def _flag(value: str | None, default: bool = False) -> bool:
@@ -45,6 +52,13 @@ def get_settings() -> Settings:
         login_attempts_per_minute=int(env.get("ENGAGE_LOGIN_ATTEMPTS_PER_MINUTE", "10")),
         max_upload_mb=int(env.get("ENGAGE_MAX_UPLOAD_MB", "200")),
         public_url=(env.get("ENGAGE_PUBLIC_URL") or "").rstrip("/") or None,
+        smtp_host=env.get("ENGAGE_SMTP_HOST") or None,
+        smtp_port=int(env.get("ENGAGE_SMTP_PORT", "587")),
+        smtp_user=env.get("ENGAGE_SMTP_USER") or None,
+        smtp_password=env.get("ENGAGE_SMTP_PASSWORD") or None,
+        smtp_from=env.get("ENGAGE_SMTP_FROM", "engage <no-reply@localhost>"),
+        smtp_security=(env.get("ENGAGE_SMTP_SECURITY") or "starttls").lower(),
+        reminder_days=int(env.get("ENGAGE_REMINDER_DAYS", "3")),
     )
 
 

@@ -1,0 +1,59 @@
+"""Sending email through the SMTP server the organisation configured (and nothing else)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+import aiosmtplib
+
+from engage.settings import Settings
+
+
+class MailNotConfigured(RuntimeError):
+    """No SMTP server is configured (``ENGAGE_SMTP_HOST``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Mail:
+    """One plain-text email."""
+
+    to: str
+    subject: str
+    body: str
+
+
+async def send_all(settings: Settings, mails: list[Mail]) -> list[Mail]:
+    """Send over one SMTP connection; return the mails that could not be sent."""
+    if not settings.smtp_host:
+        raise MailNotConfigured("set ENGAGE_SMTP_HOST to send email")
+    if not mails:
+        return []
+    client = aiosmtplib.SMTP(
+        hostname=settings.smtp_host,
+        port=settings.smtp_port,
+        use_tls=settings.smtp_security == "ssl",
+        start_tls=settings.smtp_security == "starttls",
+        timeout=30,
+    )
+    failed: list[Mail] = []
+    try:
+        await client.connect()
+        if settings.smtp_user and settings.smtp_password:
+            await client.login(settings.smtp_user, settings.smtp_password)
+        for mail in mails:
+            message = EmailMessage()
+            message["From"] = settings.smtp_from
+            message["To"] = mail.to
+            message["Subject"] = mail.subject
+            message.set_content(mail.body)
+            try:
+                await client.send_message(message)
+            except aiosmtplib.SMTPException:
+                failed.append(mail)
+    except (aiosmtplib.SMTPException, OSError):
+        return list(mails)
+    finally:
+        if client.is_connected:
+            await client.quit()
+    return failed

@@ -1,0 +1,123 @@
+"""Invitation and reminder emails. Each invitation is claimed in the database before it is
+mailed (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so several workers never send twice.
+
+Links are made at sending time; a reminder carries a fresh link that replaces the earlier
+one. Reminders go to everyone with an email who has not answered, a few days before the
+wave closes; nobody is told who that is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from engage.db.bulk import executemany, fetch
+from engage.db.tables import Invitation
+from engage.mail import Mail, send_all
+from engage.settings import Settings
+from surveys.items import default_bank
+from surveys.tokens import new_token, token_hash
+
+BATCH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class MailingResult:
+    """How many emails went out and how many will be retried."""
+
+    sent: int
+    failed: int
+
+
+def _claim_sql(engine_type: str, condition: str, stamp_column: str) -> str:
+    lock = " FOR UPDATE OF i SKIP LOCKED" if engine_type != "sqlite" else ""
+    return (
+        f"UPDATE invitation SET {stamp_column} = {{}} WHERE id IN ("
+        "SELECT i.id FROM invitation i JOIN person p ON p.id = i.person "
+        "JOIN wave w ON w.id = i.wave "
+        f"WHERE w.status = 'open' AND i.spent = FALSE AND p.email IS NOT NULL AND {condition} "
+        f"ORDER BY i.id LIMIT {BATCH}{lock}) RETURNING id"
+    )
+
+
+async def _claim_and_mail(
+    settings: Settings, condition: str, params: tuple[object, ...], stamp: str, kind: str
+) -> MailingResult:
+    if not settings.public_url:
+        raise RuntimeError("set ENGAGE_PUBLIC_URL: emailed links need the address staff reach")
+    engine = Invitation._meta.db
+    now = datetime.now(UTC)
+    sent = failed = 0
+    while True:
+        async with engine.transaction():
+            claimed = await fetch(
+                engine, _claim_sql(engine.engine_type, condition, stamp), now, *params
+            )
+            if not claimed:
+                break
+            ids = [r["id"] for r in claimed]
+            details = await fetch(
+                engine,
+                "SELECT i.id, i.language, p.name, p.email, w.name AS wave, w.closes_on, "
+                "w.min_group_size FROM invitation i JOIN person p ON p.id = i.person "
+                "JOIN wave w ON w.id = i.wave WHERE i.id IN (" + ", ".join(["{}"] * len(ids)) + ")",
+                *ids,
+            )
+            tokens = {int(d["id"]): new_token() for d in details}
+            await executemany(
+                engine,
+                "UPDATE invitation SET token_hash = {} WHERE id = {}",
+                [(token_hash(t), i) for i, t in tokens.items()],
+            )
+        mails: dict[int, Mail] = {}
+        for d in details:
+            lang = default_bank().language(str(d["language"]))
+            closes = (
+                d["closes_on"]
+                if isinstance(d["closes_on"], date)
+                else date.fromisoformat(str(d["closes_on"]))
+            )
+            values = {
+                "name": d["name"],
+                "wave": d["wave"],
+                "closes": closes.isoformat(),
+                "k": d["min_group_size"],
+                "link": f"{settings.public_url}/s/{tokens[int(d['id'])]}",
+            }
+            mails[int(d["id"])] = Mail(
+                to=str(d["email"]),
+                subject=lang.t(f"email_{kind}_subject", **values),
+                body=lang.t(f"email_{kind}_body", **values),
+            )
+        undelivered = {id(m) for m in await send_all(settings, list(mails.values()))}
+        retry = [i for i, m in mails.items() if id(m) in undelivered]
+        if retry:
+            async with engine.transaction():
+                await executemany(
+                    engine,
+                    f"UPDATE invitation SET {stamp} = NULL WHERE id = {{}}",
+                    [(i,) for i in retry],
+                )
+        sent += len(mails) - len(retry)
+        failed += len(retry)
+        if retry:
+            break  # the server is refusing: try again on the next run
+    return MailingResult(sent=sent, failed=failed)
+
+
+async def send_invitations(settings: Settings) -> MailingResult:
+    """Email every open wave's not-yet-mailed invitations that have an address."""
+    return await _claim_and_mail(settings, "i.emailed_at IS NULL", (), "emailed_at", "invite")
+
+
+async def send_reminders(settings: Settings, today: date | None = None) -> MailingResult:
+    """Remind everyone mailed but not answered, once, when the close is near."""
+    today = today or datetime.now(UTC).date()
+    return await _claim_and_mail(
+        settings,
+        "i.emailed_at IS NOT NULL AND i.reminded_at IS NULL AND w.closes_on >= {} "
+        "AND w.closes_on <= {}",
+        (today, today + timedelta(days=settings.reminder_days)),
+        "reminded_at",
+        "reminder",
+    )
