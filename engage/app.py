@@ -26,6 +26,7 @@ from piccolo.engine.postgres import PostgresEngine
 from engage import __version__
 from engage.csvio import ImportRejected
 from engage.db.engine import configure, current_engine
+from engage.db.sqlite_writer import close_writers
 from engage.db.store import DatabaseStore
 from engage.jobs import run_forever
 from engage.settings import Settings, get_settings, project_root
@@ -83,7 +84,10 @@ async def _database_pool(app: Litestar) -> AsyncIterator[None]:
         finally:
             await engine.close_connection_pool()
     else:
-        yield
+        try:
+            yield
+        finally:
+            await close_writers()
 
 
 def create_app(settings: Settings | None = None, secret_key: str | None = None) -> Litestar:

@@ -26,6 +26,7 @@ import pytest  # noqa: E402
 
 from engage.db.engine import configure, parse_database_url  # noqa: E402
 from engage.db.migrate import migrate  # noqa: E402
+from engage.db.sqlite_writer import close_writers  # noqa: E402
 
 POSTGRES_URL = os.environ.get("ENGAGE_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 ENGINES = ("sqlite", "postgres")
@@ -76,6 +77,7 @@ async def db(request: pytest.FixtureRequest) -> AsyncIterator[str]:
     configure(url)
     await migrate()
     yield url
+    await close_writers()
     if request.param == "postgres":
         await _drop_postgres_database(url)
 

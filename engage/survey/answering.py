@@ -8,16 +8,18 @@ only one of them through.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
-
-from piccolo.engine.sqlite import TransactionType
+from typing import Any
 
 from engage.db.bulk import executemany, fetch
+from engage.db.sqlite_writer import is_sqlite, write_transaction
 from engage.db.tables import Invitation, SurveyItem, SurveyItemText
-from surveys.answers import Submission
+from surveys.answers import Invalid, Submission, parse_submission
 from surveys.items import ENPS, default_bank
 from surveys.tokens import kiosk_hash, normalise_kiosk_code, token_hash
 
@@ -151,15 +153,83 @@ async def find_ballot(credential: Credential, language: str | None = None) -> Ba
     )
 
 
-async def submit(credential: Credential, submission: Submission, language: str) -> Problem | None:
-    """Spend the credential and store the response, in one transaction; None on success."""
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A submission that was stored, with what the confirmation page shows."""
+
+    submission: Submission
+    language: str
+    asked: int
+    min_comment_group_size: int
+
+
+class _Rollback(Exception):
+    def __init__(self, invalid: Invalid) -> None:
+        self.invalid = invalid
+
+
+@contextlib.asynccontextmanager
+async def _transaction(engine: Any) -> AsyncIterator[None]:
+    # SQLite: one queued writer per process on a kept connection (see sqlite_writer).
+    if is_sqlite(engine):
+        async with write_transaction(engine):
+            yield
+        return
+    async with engine.transaction():
+        yield
+
+
+async def submit_form(
+    credential: Credential, form: Mapping[str, str], language: str | None
+) -> Stored | Invalid | Problem:
+    """Spend the credential and store the validated answers, in one transaction.
+
+    Invalid answers roll the whole transaction back (the credential stays unspent and the
+    form comes back). This is the hot path: one connection, a handful of statements.
+    """
     engine = Invitation._meta.db
-    transaction = (
-        engine.transaction(transaction_type=TransactionType.immediate)
-        if engine.engine_type == "sqlite"
-        else engine.transaction()
+    try:
+        async with _transaction(engine):
+            spent = await fetch(
+                engine,
+                f"UPDATE invitation SET spent = TRUE WHERE {credential.column} = {{}} "
+                "AND spent = FALSE AND wave IN "
+                "(SELECT id FROM wave WHERE status = 'open' AND closes_on >= {}) "
+                "RETURNING wave, unit, language",
+                credential.digest,
+                _today(),
+            )
+            if not spent:
+                return await _why_not(credential)
+            wave_id, unit = spent[0]["wave"], spent[0]["unit"]
+            wave = (
+                await fetch(
+                    engine,
+                    "SELECT item_codes, min_comment_group_size FROM wave WHERE id = {}",
+                    wave_id,
+                )
+            )[0]
+            codes = [c for c in str(wave["item_codes"]).split(",") if c]
+            likert = [c for c in codes if c != ENPS]
+            parsed = parse_submission(form, likert, ENPS in codes)
+            if isinstance(parsed, Invalid):
+                raise _Rollback(parsed)
+            chosen = default_bank().language(language or str(spent[0]["language"])).code
+            await _store(engine, wave_id, unit, chosen, parsed)
+    except _Rollback as rollback:
+        return rollback.invalid
+    return Stored(
+        submission=parsed,
+        language=chosen,
+        asked=len(likert),
+        min_comment_group_size=int(wave["min_comment_group_size"]),
     )
-    async with transaction:
+
+
+async def submit(credential: Credential, submission: Submission, language: str) -> Problem | None:
+    """Spend the credential and store an already validated submission; None on success."""
+    engine = Invitation._meta.db
+    async with _transaction(engine):
         spent = await fetch(
             engine,
             f"UPDATE invitation SET spent = TRUE WHERE {credential.column} = {{}} "
@@ -171,25 +241,28 @@ async def submit(credential: Credential, submission: Submission, language: str) 
         )
         if not spent:
             return await _why_not(credential)
-        wave, unit = spent[0]["wave"], spent[0]["unit"]
-        response_id = uuid.uuid4()
-        await executemany(
-            engine,
-            "INSERT INTO response (id, wave, unit, language, enps, comment) "
-            "VALUES ({}, {}, {}, {}, {}, {})",
-            [(response_id, wave, unit, language, submission.enps, submission.comment)],
-        )
-        await executemany(
-            engine,
-            "INSERT INTO answer (id, response, wave, unit, item, value) "
-            "VALUES ({}, {}, {}, {}, {}, {})",
-            [
-                (uuid.uuid4(), response_id, wave, unit, code, value)
-                for code, value in submission.answers.items()
-                if code != ENPS
-            ],
-        )
+        await _store(engine, spent[0]["wave"], spent[0]["unit"], language, submission)
     return None
+
+
+async def _store(engine: Any, wave: int, unit: int, language: str, submission: Submission) -> None:
+    response_id = uuid.uuid4()
+    await executemany(
+        engine,
+        "INSERT INTO response (id, wave, unit, language, enps, comment) "
+        "VALUES ({}, {}, {}, {}, {}, {})",
+        [(response_id, wave, unit, language, submission.enps, submission.comment)],
+    )
+    await executemany(
+        engine,
+        "INSERT INTO answer (id, response, wave, unit, item, value) "
+        "VALUES ({}, {}, {}, {}, {}, {})",
+        [
+            (uuid.uuid4(), response_id, wave, unit, code, value)
+            for code, value in submission.answers.items()
+            if code != ENPS
+        ],
+    )
 
 
 async def _why_not(credential: Credential) -> Problem:

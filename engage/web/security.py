@@ -28,7 +28,16 @@ from engage.settings import Settings
 SESSION_HOURS = 10
 SESSION_COOKIE = "engage_session"
 #: Paths reachable without logging in (regular expressions matched from the start).
-PUBLIC_PATHS = ["/login", "/static/", "/schema", "/healthz", "/favicon.ico", "/s/", "/kiosk"]
+PUBLIC_PATHS = [
+    "/login",
+    "/static/",
+    "/schema",
+    "/healthz",
+    "/livez",
+    "/favicon.ico",
+    "/s/",
+    "/kiosk",
+]
 
 
 async def retrieve_user(

@@ -12,8 +12,8 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Template
 
-from engage.survey.answering import Ballot, Credential, Problem, find_ballot, submit
-from surveys.answers import MAX_COMMENT, Invalid, Submission, parse_submission
+from engage.survey.answering import Ballot, Credential, Problem, find_ballot, submit_form
+from surveys.answers import MAX_COMMENT, Invalid
 from surveys.items import SCALE, default_bank
 
 PROBLEM_STATUS = {
@@ -63,32 +63,26 @@ async def _take(credential: Credential | None, form: dict[str, str], action: str
     language = form.get("lang") or None
     if credential is None:
         return _problem_page(Problem.unknown, language)
-    found = await find_ballot(credential, language)
-    if isinstance(found, Problem):
-        return _problem_page(found, language)
-    parsed = parse_submission(form, found.likert_codes, found.asks_enps)
-    if isinstance(parsed, Invalid):
+    outcome = await submit_form(credential, form, language)
+    if isinstance(outcome, Problem):
+        return _problem_page(outcome, language)
+    if isinstance(outcome, Invalid):
+        found = await find_ballot(credential, language)
+        if isinstance(found, Problem):
+            return _problem_page(found, language)
         return Template(
             "answer.html",
-            context=_context(found, action, errors=dict(parsed.errors), values=form),
+            context=_context(found, action, errors=dict(outcome.errors), values=form),
             status_code=400,
         )
-    problem = await submit(credential, parsed, found.language)
-    if problem is not None:
-        return _problem_page(problem, found.language)
-    return _thanks(found, parsed)
-
-
-def _thanks(ballot: Ballot, stored: Submission) -> Template:
-    language = default_bank().language(ballot.language)
     return Template(
         "answer_thanks.html",
         context={
-            "L": language,
-            "ballot": ballot,
-            "stored": stored,
-            "answered": len(stored.answers),
-            "total": len(ballot.likert_codes),
+            "L": default_bank().language(outcome.language),
+            "stored": outcome.submission,
+            "answered": len(outcome.submission.answers),
+            "total": outcome.asked,
+            "comment_k": outcome.min_comment_group_size,
         },
     )
 

@@ -33,6 +33,11 @@ class HomeController(Controller):
             context["unit"] = await find_unit(user.unit_code, user.scope_path())
         return Template("home.html", context=context)
 
+    @get("/livez", opt={"public": True}, name="live")
+    async def live(self) -> dict[str, bool]:
+        """Liveness: the process answers (no database; the benchmarks' hello-world floor)."""
+        return {"ok": True}
+
     @get("/healthz", opt={"public": True}, name="health")
     async def health(self) -> dict[str, str]:
         """Liveness and database reachability."""
