@@ -37,6 +37,7 @@ from engage.web.controllers.answer import AnswerController, KioskController
 from engage.web.controllers.api import MeController, PeopleController, UnitsController
 from engage.web.controllers.auth import AuthController
 from engage.web.controllers.imports import ImportPagesController, ImportsApiController
+from engage.web.controllers.items import ItemsController
 from engage.web.controllers.org import OrgPagesController
 from engage.web.controllers.pages import HomeController
 from engage.web.controllers.waves import WavesController
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None, secret_key: str | None = None) 
             HomeController,
             OrgPagesController,
             WavesController,
+            ItemsController,
             ImportPagesController,
             ImportsApiController,
             AdminController,

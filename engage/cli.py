@@ -306,6 +306,10 @@ _import_command(
     "Import responses.csv (history from a previous tool): "
     "wave,unit_id,respondent,E01…E12,ENPS,comment.",
 )
+_import_command(
+    "items",
+    "Import items.csv: code,language,text (your wording of E01…E12/ENPS, or new items).",
+)
 
 
 @main.group()

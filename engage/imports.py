@@ -9,6 +9,7 @@ from engage.csvio import ImportSummary, Progress
 from engage.org.roster_import import import_roster
 from engage.org.units_import import import_units
 from engage.survey.history_import import import_responses
+from engage.survey.items_service import import_items
 
 Importer = Callable[[bytes, Progress | None], Awaitable[ImportSummary]]
 
@@ -16,6 +17,7 @@ IMPORTERS: dict[str, Importer] = {
     "units": import_units,
     "roster": import_roster,
     "responses": import_responses,
+    "items": import_items,
 }
 
 

@@ -106,10 +106,16 @@ async def item_texts(codes: list[str], language: str) -> list[Item]:
     }
     chosen = bank.language(language).code
     items = []
+    shipped = bank.language(chosen).items
     for code in codes:
-        text = overrides.get((code, chosen)) or overrides.get((code, "en"))
-        if text is None:
-            text = bank.text(code, chosen) if code in bank.languages["en"].items else code
+        # the person's language first (ours, then the shipped text), English only after that
+        text = (
+            overrides.get((code, chosen))
+            or shipped.get(code)
+            or overrides.get((code, "en"))
+            or bank.languages["en"].items.get(code)
+            or code
+        )
         items.append(Item(code=code, kind=kinds.get(code, "likert"), text=text))
     return items
 

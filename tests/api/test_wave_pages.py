@@ -104,3 +104,27 @@ async def test_a_wave_outside_a_managers_area_is_not_found(
     await login(client, org.logins["riverside"])
     assert "Harbour only" not in (await client.get("/waves")).text
     assert (await client.get(url)).status_code == 404
+
+
+async def test_hr_adds_and_retires_an_item(client: AsyncTestClient[Any], org: Org) -> None:
+    await login(client, org.logins["hr"])
+    token = await csrf_token(client)
+    bad = await client.post(
+        "/items/", data={"code": "C09", "text_ru": "Только", "_csrf_token": token}
+    )
+    assert bad.status_code == 400 and "needs an English text" in bad.text
+    ok = await client.post(
+        "/items/",
+        data={
+            "code": "C09",
+            "text_en": "Breaks are long enough.",
+            "text_zh": "休息时间足够。",
+            "_csrf_token": token,
+        },
+    )
+    assert ok.status_code == 200 and "Saved C09" in ok.text and "休息时间足够" in ok.text
+    retired = await client.post("/items/C09/active", data={"active": "false", "_csrf_token": token})
+    assert "C09 retired" in retired.text
+    client.cookies.clear()
+    await login(client, org.logins["riverside"])
+    assert (await client.get("/items")).status_code == 403

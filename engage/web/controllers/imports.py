@@ -19,7 +19,7 @@ from engage.csvio import ImportRejected
 from engage.imports import IMPORTERS, run_import
 from engage.web.forms import UploadForm
 
-ImportKind = Literal["units", "roster", "responses"]
+ImportKind = Literal["units", "roster", "responses", "items"]
 
 
 class ImportResult(msgspec.Struct):
@@ -145,7 +145,7 @@ class ImportsApiController(Controller):
 
     @post(
         "/{kind:str}",
-        summary="Import units.csv, roster.csv or responses.csv (all or nothing)",
+        summary="Import units.csv, roster.csv, responses.csv or items.csv (all or nothing)",
         description=(
             "The request body is the CSV file itself (UTF-8, header row; see the README for "
             "columns). On any bad row nothing changes and the answer is 422 with every problem "
