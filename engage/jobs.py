@@ -16,6 +16,7 @@ from engage.db.tables import Wave
 from engage.mail import MailNotConfigured
 from engage.settings import Settings
 from engage.survey.mailing import send_invitations, send_reminders
+from engage.survey.pulses import create_due_waves
 from engage.survey.waves import WaveError, close_wave, open_wave
 
 log = logging.getLogger("engage.jobs")
@@ -26,6 +27,7 @@ SYSTEM = "system:scheduler"
 class JobReport:
     """What one run did."""
 
+    created: list[int] = field(default_factory=list)
     opened: list[int] = field(default_factory=list)
     closed: list[int] = field(default_factory=list)
     invitations_sent: int = 0
@@ -38,6 +40,7 @@ async def run_due_jobs(settings: Settings, today: date | None = None) -> JobRepo
     """Do whatever is due today; safe to run from several processes at once."""
     today = today or datetime.now(UTC).date()
     report = JobReport()
+    report.created = await create_due_waves(today, SYSTEM)
     for row in (
         await Wave.select(Wave.id).where(Wave.status == "open", Wave.closes_on < today).run()
     ):

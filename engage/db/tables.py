@@ -187,6 +187,19 @@ class Answer(Table, tablename="answer"):
     value = SmallInt()
 
 
+class Pulse(Table, tablename="pulse"):
+    """A recurring survey: every month it creates the next wave by itself."""
+
+    id = Serial(primary_key=True)
+    name = Varchar(length=200)
+    unit_codes = Text()  # comma-separated audience
+    item_codes = Text(default="")
+    open_days = Integer(default=14)
+    next_opens_on = Date(index=True)
+    active = Boolean(default=True)
+    created_at = Timestamptz()
+
+
 ALL_TABLES: tuple[type[Table], ...] = (
     Unit,
     Person,
@@ -202,4 +215,5 @@ ALL_TABLES: tuple[type[Table], ...] = (
     WaveUnitCount,
     Response,
     Answer,
+    Pulse,
 )

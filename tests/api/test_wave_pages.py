@@ -128,3 +128,17 @@ async def test_hr_adds_and_retires_an_item(client: AsyncTestClient[Any], org: Or
     client.cookies.clear()
     await login(client, org.logins["riverside"])
     assert (await client.get("/items")).status_code == 403
+
+
+async def test_hr_starts_and_stops_a_monthly_pulse(client: AsyncTestClient[Any], org: Org) -> None:
+    await login(client, org.logins["hr"])
+    created = await create(client, name="Team pulse", repeat="monthly")
+    assert created.status_code in (302, 303)
+    page = await client.get("/waves")
+    assert "Monthly pulses" in page.text and "Team pulse · " in page.text
+    match = re.search(r'action="/waves/pulses/(\d+)/stop"', page.text)
+    assert match is not None
+    stopped = await client.post(
+        f"/waves/pulses/{match.group(1)}/stop", data={"_csrf_token": await csrf_token(client)}
+    )
+    assert stopped.status_code == 200 and "stopped" in stopped.text

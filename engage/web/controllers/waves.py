@@ -18,6 +18,7 @@ from engage.db.tables import SurveyItem, Wave, WaveAudience
 from engage.org.queries import find_unit, flatten, unit_tree
 from engage.settings import get_settings
 from engage.survey.delivery import DeliveryError, issue
+from engage.survey.pulses import create_pulse, list_pulses, stop_pulse
 from engage.survey.waves import (
     WaveError,
     WaveSpec,
@@ -71,6 +72,7 @@ async def _list_page(
         "waves.html",
         context={
             "waves": waves,
+            "pulses": await list_pulses() if user.sees_whole_org else [],
             "can_manage": user.sees_whole_org,
             "units": flatten(await unit_tree(None)) if user.sees_whole_org else [],
             "items": await _items(),
@@ -154,20 +156,35 @@ class WavesController(Controller):
         closes_on = parse_iso_date(str(data.get("closes_on", "")))
         if opens_on is None or closes_on is None:
             return await _list_page(request, data, "Dates: use the date pickers (YYYY-MM-DD).", 400)
+        spec = WaveSpec(
+            name=str(data.get("name", "")),
+            unit_codes=tuple(_as_list(data.get("units"))),
+            opens_on=opens_on,
+            closes_on=closes_on,
+            item_codes=tuple(_as_list(data.get("items"))),
+        )
         try:
-            wave_id = await create_wave(
-                WaveSpec(
-                    name=str(data.get("name", "")),
-                    unit_codes=tuple(_as_list(data.get("units"))),
-                    opens_on=opens_on,
-                    closes_on=closes_on,
-                    item_codes=tuple(_as_list(data.get("items"))),
-                ),
-                current_user(request).email,
-            )
+            if data.get("repeat") == "monthly":
+                _, wave_id = await create_pulse(spec, current_user(request).email)
+            else:
+                wave_id = await create_wave(spec, current_user(request).email)
         except WaveError as exc:
             return await _list_page(request, data, str(exc), 400)
         return Redirect(path=f"/waves/{wave_id}")
+
+    @post(
+        "/pulses/{pulse_id:int}/stop",
+        name="pulse_stop",
+        guards=[requires_role("hr")],
+        status_code=200,
+    )
+    async def stop(self, request: Request[Any, Any, Any], pulse_id: FromPath[int]) -> Template:
+        """Stop a monthly pulse (waves already created stay)."""
+        try:
+            await stop_pulse(pulse_id, current_user(request).email)
+        except WaveError as exc:
+            return await _list_page(request, None, str(exc), 404)
+        return await _list_page(request)
 
     @get("/{wave_id:int}", name="wave")
     async def detail(self, request: Request[Any, Any, Any], wave_id: FromPath[int]) -> Template:
