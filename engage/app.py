@@ -41,6 +41,7 @@ from engage.web.controllers.items import ItemsController
 from engage.web.controllers.org import OrgPagesController
 from engage.web.controllers.pages import HomeController
 from engage.web.controllers.waves import WavesController
+from engage.web.controllers.waves_api import WavesApiController
 from engage.web.hygiene import hygiene_middleware
 from engage.web.security import (
     csrf_config,
@@ -136,6 +137,7 @@ def create_app(settings: Settings | None = None, secret_key: str | None = None) 
             OrgPagesController,
             WavesController,
             ItemsController,
+            WavesApiController,
             ImportPagesController,
             ImportsApiController,
             AdminController,

@@ -1,0 +1,166 @@
+"""Waves over the JSON API: list, create, open, close, response counts (scoped like the pages)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.exceptions import NotFoundException, ValidationException
+from litestar.params import FromPath, JSONBody
+
+from engage.auth.guards import current_user, requires_role
+from engage.survey.waves import (
+    WaveError,
+    WaveSpec,
+    close_wave,
+    create_wave,
+    list_waves,
+    open_wave,
+    unit_rates,
+)
+from engage.web.controllers.waves import waves_reaching
+
+
+class WaveOut(msgspec.Struct):
+    """A wave; counts are organisation-wide and given to HR only."""
+
+    id: int
+    name: str
+    opens_on: date
+    closes_on: date
+    status: str
+    imported: bool
+    invited: int | None
+    answered: int | None
+    responses: int | None
+
+
+class WaveIn(msgspec.Struct):
+    """A new draft wave."""
+
+    name: str
+    unit_ids: list[str]
+    opens_on: date
+    closes_on: date
+    items: list[str] = []
+
+
+class UnitRateOut(msgspec.Struct):
+    """Answered of invited in a unit's subtree; null when hidden to protect a small group."""
+
+    unit_id: str
+    name: str
+    invited: int | None
+    answered: int | None
+
+
+class Opened(msgspec.Struct):
+    """The outcome of opening a wave."""
+
+    id: int
+    invited: int
+
+
+class WavesApiController(Controller):
+    """Waves: managers read within their area; HR creates, opens and closes."""
+
+    path = "/api/waves"
+    guards = [requires_role("manager")]
+    tags = ["surveys"]
+
+    @get("/", summary="Waves (managers: only those reaching their area, without org-wide counts)")
+    async def list_all(self, request: Request[Any, Any, Any]) -> list[WaveOut]:
+        """Every wave the caller may see, newest first."""
+        user = current_user(request)
+        waves = await list_waves()
+        if not user.sees_whole_org:
+            mine = await waves_reaching(user.scope_path() or "")
+            waves = [w for w in waves if w.id in mine]
+        hr = user.sees_whole_org
+        return [
+            WaveOut(
+                id=w.id,
+                name=w.name,
+                opens_on=w.opens_on,
+                closes_on=w.closes_on,
+                status=w.status,
+                imported=w.imported,
+                invited=w.invited if hr else None,
+                answered=w.answered if hr else None,
+                responses=w.responses if hr and w.status == "closed" else None,
+            )
+            for w in waves
+        ]
+
+    @post("/", summary="Create a draft wave", guards=[requires_role("hr")], status_code=201)
+    async def create(self, request: Request[Any, Any, Any], data: JSONBody[WaveIn]) -> WaveOut:
+        """Validate and store a draft; 400 names what is wrong."""
+        spec = WaveSpec(
+            data.name, tuple(data.unit_ids), data.opens_on, data.closes_on, tuple(data.items)
+        )
+        try:
+            wave_id = await create_wave(spec, current_user(request).email)
+        except WaveError as exc:
+            raise ValidationException(str(exc)) from None
+        wave = next(w for w in await list_waves() if w.id == wave_id)
+        return WaveOut(
+            wave.id,
+            wave.name,
+            wave.opens_on,
+            wave.closes_on,
+            wave.status,
+            wave.imported,
+            0,
+            0,
+            None,
+        )
+
+    @post(
+        "/{wave_id:int}/open",
+        summary="Open a draft now",
+        guards=[requires_role("hr")],
+        status_code=200,
+    )
+    async def open(self, request: Request[Any, Any, Any], wave_id: FromPath[int]) -> Opened:
+        """Freeze thresholds and membership, invite the audience."""
+        try:
+            invited = await open_wave(wave_id, current_user(request).email)
+        except WaveError as exc:
+            raise ValidationException(str(exc)) from None
+        return Opened(id=wave_id, invited=invited)
+
+    @post(
+        "/{wave_id:int}/close",
+        summary="Close an open wave now",
+        guards=[requires_role("hr")],
+        status_code=200,
+    )
+    async def close(
+        self, request: Request[Any, Any, Any], wave_id: FromPath[int]
+    ) -> dict[str, int]:
+        """No more answers; invitations become per-unit counts."""
+        try:
+            await close_wave(wave_id, current_user(request).email)
+        except WaveError as exc:
+            raise ValidationException(str(exc)) from None
+        return {"id": wave_id}
+
+    @get(
+        "/{wave_id:int}/response-counts",
+        summary="Answered of invited per unit, in the caller's scope",
+    )
+    async def counts(
+        self, request: Request[Any, Any, Any], wave_id: FromPath[int]
+    ) -> list[UnitRateOut]:
+        """Counts per unit subtree; null where fewer than k invitees or it would expose a group."""
+        user = current_user(request)
+        scope = user.scope_path()
+        if scope is not None and wave_id not in await waves_reaching(scope):
+            raise NotFoundException(f"no wave {wave_id}")
+        try:
+            rates = await unit_rates(wave_id, scope)
+        except WaveError as exc:
+            raise NotFoundException(str(exc)) from None
+        return [UnitRateOut(r.unit_code, r.unit_name, r.invited, r.answered) for r in rates]
