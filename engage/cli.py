@@ -237,6 +237,12 @@ def demo(host: str | None, port: int | None, no_serve: bool) -> None:
     for login in seeded.logins:
         table.add_row(login.role, login.email, login.description)
     console.print(table)
+    if seeded.survey:
+        console.print(
+            f"Answer '{seeded.survey[0]}' as the demo employee (a one-time link, new at every "
+            f"start): {url.rstrip('/')}{seeded.survey[1]}",
+            highlight=False,
+        )
     if no_serve:
         return
     console.print(f"Open [bold]{url}[/] and log in. Stop with Ctrl+C.")

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from engage import audit
 from engage.auth.accounts import set_password
 from engage.csvio import Progress
-from engage.db.tables import OrgSettings, Unit
+from engage.db.tables import OrgSettings, Person, Unit
 from engage.demo_data import DEMO_ORG_NAME, DemoLogin, demo_logins, demo_roster_csv, demo_units_csv
 from engage.demo_history import demo_responses_csv
 from engage.org.roster_import import import_roster
 from engage.org.units_import import import_units
+from engage.survey.delivery import issue_for_person
 from engage.survey.history_import import import_responses
+from engage.survey.pulses import create_pulse
+from engage.survey.waves import WaveSpec, open_wave
 
 DEMO_PASSWORD = "engage-demo-2026"  # noqa: S105 (printed for the demo on purpose)
 DEMO_ROOT = "ORG"
@@ -25,11 +28,12 @@ class NotADemoDatabase(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class DemoSeed:
-    """What ``seed_demo`` did and how to log in."""
+    """What ``seed_demo`` did, how to log in, and a survey link to try."""
 
     created: bool
     logins: list[DemoLogin]
     password: str
+    survey: tuple[str, str] | None = None  # (wave name, path of a one-time link)
 
 
 async def seed_demo(progress: Progress | None = None) -> DemoSeed:
@@ -46,12 +50,32 @@ async def seed_demo(progress: Progress | None = None) -> DemoSeed:
                 "this database already holds an organisation that is not the demo; "
                 "run the demo on another file, e.g. `engage demo --database demo.sqlite3`"
             )
-        return DemoSeed(created=False, logins=logins, password=DEMO_PASSWORD)
+        return DemoSeed(
+            created=False, logins=logins, password=DEMO_PASSWORD, survey=await _try_link(logins)
+        )
     await import_units(demo_units_csv(), progress)
     await import_roster(demo_roster_csv(today), progress)
     await import_responses(demo_responses_csv(today), progress)
+    _, wave_id = await create_pulse(
+        WaveSpec("Monthly pulse", (DEMO_ROOT,), today, today + timedelta(days=13)), "cli:demo"
+    )
+    await open_wave(wave_id, "cli:demo")
     await OrgSettings.update({OrgSettings.name: DEMO_ORG_NAME}).where(OrgSettings.id > 0).run()
     for login in logins:
         await set_password(login.email, DEMO_PASSWORD)
     await audit.record("cli:demo", "demo.seed", f"seeded {DEMO_ORG_NAME}")
-    return DemoSeed(created=True, logins=logins, password=DEMO_PASSWORD)
+    return DemoSeed(
+        created=True, logins=logins, password=DEMO_PASSWORD, survey=await _try_link(logins)
+    )
+
+
+async def _try_link(logins: list[DemoLogin]) -> tuple[str, str] | None:
+    """A fresh one-time link for the demo employee, if they still have a survey to answer."""
+    employee = next((login for login in logins if login.role == "employee"), None)
+    if employee is None:
+        return None
+    person = await Person.select(Person.id).where(Person.email == employee.email).first().run()
+    if person is None:
+        return None
+    issued = await issue_for_person(person["id"])
+    return (issued[0], f"/s/{issued[1]}") if issued else None

@@ -54,6 +54,32 @@ async def _open_unspent(
     return list(rows)
 
 
+async def issue_for_person(person_id: int, kind: str = "token") -> tuple[str, str] | None:
+    """A fresh credential for one person's unspent invitation to an open wave.
+
+    Returns (wave name, secret), or None when they have nothing to answer. Earlier
+    credentials of that kind for the invitation stop working.
+    """
+    row = (
+        await Invitation.select(Invitation.id, Invitation.wave, Invitation.wave._.name)
+        .where(
+            Invitation.person == person_id,
+            Invitation.spent == False,
+            Invitation.wave._.status == "open",
+        )
+        .first()
+        .run()
+    )
+    if row is None:
+        return None
+    secret = new_token() if kind == "token" else new_kiosk_code()
+    normal = normalise_kiosk_code(secret) if kind == "kiosk" else None
+    digest = token_hash(secret) if kind == "token" else kiosk_hash(normal or "")
+    column = Invitation.token_hash if kind == "token" else Invitation.kiosk_hash
+    await Invitation.update({column: digest}).where(Invitation.id == row["id"]).run()
+    return str(row["wave.name"]), secret
+
+
 async def issue(
     wave_id: int,
     kind: str,
