@@ -13,6 +13,7 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
 from engage.auth.guards import current_user, requires_role
+from engage.auth.identity import CurrentUser
 from engage.csvio import parse_iso_date
 from engage.db.tables import SurveyItem, Wave, WaveAudience
 from engage.org.queries import find_unit, flatten, unit_tree
@@ -21,6 +22,7 @@ from engage.survey.delivery import DeliveryError, issue
 from engage.survey.pulses import create_pulse, list_pulses, stop_pulse
 from engage.survey.waves import (
     WaveError,
+    WaveRow,
     WaveSpec,
     close_wave,
     create_wave,
@@ -64,10 +66,7 @@ async def _list_page(
     status: int = 200,
 ) -> Template:
     user = current_user(request)
-    waves = await list_waves()
-    if not user.sees_whole_org:
-        mine = await waves_reaching(user.scope_path() or "")
-        waves = [w for w in waves if w.id in mine]
+    waves = await visible_waves(user)
     return Template(
         "waves.html",
         context={
@@ -86,6 +85,15 @@ async def _list_page(
         },
         status_code=status,
     )
+
+
+async def visible_waves(user: CurrentUser) -> list[WaveRow]:
+    """All waves for HR; for a manager, the waves whose audience reaches their area."""
+    waves = await list_waves()
+    if user.sees_whole_org:
+        return waves
+    mine = await waves_reaching(user.scope_path() or "")
+    return [w for w in waves if w.id in mine]
 
 
 async def waves_reaching(scope_path: str) -> set[int]:

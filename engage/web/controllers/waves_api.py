@@ -20,7 +20,7 @@ from engage.survey.waves import (
     open_wave,
     unit_rates,
 )
-from engage.web.controllers.waves import waves_reaching
+from engage.web.controllers.waves import visible_waves, waves_reaching
 
 
 class WaveOut(msgspec.Struct):
@@ -74,10 +74,7 @@ class WavesApiController(Controller):
     async def list_all(self, request: Request[Any, Any, Any]) -> list[WaveOut]:
         """Every wave the caller may see, newest first."""
         user = current_user(request)
-        waves = await list_waves()
-        if not user.sees_whole_org:
-            mine = await waves_reaching(user.scope_path() or "")
-            waves = [w for w in waves if w.id in mine]
+        waves = await visible_waves(user)
         hr = user.sees_whole_org
         return [
             WaveOut(
