@@ -56,8 +56,8 @@ class WaveRow:
     status: str
     imported: bool
     invited: int
-    answered: int
-    responses: int
+    participation: Participation | None  # None: imported, draft, or under k invitees
+    responses: int  # stored responses (history imports; closed waves)
 
 
 def _today() -> date:
@@ -178,22 +178,20 @@ async def close_wave(wave_id: int, actor: str) -> None:
     async with engine.transaction():
         claimed = await fetch(
             engine,
-            "UPDATE wave SET status = 'closed' WHERE id = {} AND status = 'open' RETURNING id",
+            "UPDATE wave SET status = 'closed' WHERE id = {} AND status = 'open' "
+            "RETURNING id, min_group_size",
             wave_id,
         )
         if not claimed:
             raise WaveError(f"wave {wave_id} is not open")
-        counts = await fetch(
-            engine,
-            "SELECT unit, COUNT(*) AS invited, "
-            "SUM(CASE WHEN spent THEN 1 ELSE 0 END) AS answered "
-            "FROM invitation WHERE wave = {} GROUP BY unit",
-            wave_id,
-        )
+        k = int(claimed[0]["min_group_size"] or Thresholds().scores)
+        all_units = await Unit.select(Unit.id, Unit.path).run()
+        totals = await _live_subtree_counts(wave_id, all_units)
+        # Only subtrees of at least k invitees are kept: no record says what one person did.
         await executemany(
             engine,
             "INSERT INTO wave_unit_count (wave, unit, invited, answered) VALUES ({}, {}, {}, {})",
-            [(wave_id, c["unit"], int(c["invited"]), int(c["answered"] or 0)) for c in counts],
+            [(wave_id, unit, t[0], t[1]) for unit, t in totals.items() if t[0] >= k],
         )
         await fetch(engine, "DELETE FROM invitation WHERE wave = {} RETURNING id", wave_id)
         await rewrite_in_random_order(wave_id)
@@ -254,8 +252,9 @@ async def list_waves() -> list[WaveRow]:
     kept = {
         r["wave"]: r
         for r in await WaveUnitCount.raw(
-            "SELECT wave, SUM(invited) AS invited, SUM(answered) AS answered "
-            "FROM wave_unit_count GROUP BY wave"
+            # subtree totals: the audience's top units hold everyone (the largest row per wave)
+            "SELECT c.wave, c.invited, c.answered FROM wave_unit_count c "
+            "WHERE c.invited = (SELECT MAX(invited) FROM wave_unit_count m WHERE m.wave = c.wave)"
         ).run()
     }
     responses = {
@@ -265,6 +264,8 @@ async def list_waves() -> list[WaveRow]:
     out = []
     for w in waves:
         counts = live.get(w["id"]) or kept.get(w["id"]) or {}
+        invited = int(counts.get("invited") or 0)
+        k = int(w["min_group_size"] or Thresholds().scores)
         out.append(
             WaveRow(
                 id=w["id"],
@@ -273,8 +274,10 @@ async def list_waves() -> list[WaveRow]:
                 closes_on=w["closes_on"],
                 status=w["status"],
                 imported=w["imported"],
-                invited=int(counts.get("invited") or 0),
-                answered=int(counts.get("answered") or 0),
+                invited=invited,
+                participation=participation(invited, int(counts.get("answered") or 0), k)
+                if invited >= k
+                else None,
                 responses=int(responses.get(w["id"], 0)),
             )
         )
@@ -282,14 +285,46 @@ async def list_waves() -> list[WaveRow]:
 
 
 @dataclass(frozen=True, slots=True)
+class Participation:
+    """How many of ``invited`` answered, told coarsely enough that nobody can tell who did.
+
+    ``band`` is ``few`` (fewer than k answered), ``most`` (all but fewer than k) or
+    ``about`` (``percent`` rounded to ten points). The exact number of answers is never
+    given: 0 or "all" would say what each person did, and exact numbers could be
+    subtracted across units.
+    """
+
+    invited: int
+    band: str
+    percent: int | None
+    k: int
+
+    def text(self) -> str:
+        """Words for the pages."""
+        if self.band == "few":
+            return f"fewer than {self.k} have answered"
+        if self.band == "most":
+            return f"all but fewer than {self.k} have answered"
+        return f"about {self.percent}% have answered"
+
+
+def participation(invited: int, answered: int, k: int) -> Participation:
+    """The banded form of ``answered`` out of ``invited`` (invited must be at least k)."""
+    if answered < k:
+        return Participation(invited, "few", None, k)
+    if invited - answered < k:
+        return Participation(invited, "most", None, k)
+    return Participation(invited, "about", int(round(100 * answered / invited, -1)), k)
+
+
+@dataclass(frozen=True, slots=True)
 class UnitRate:
-    """Answered of invited for one unit; both None when the unit has fewer than k invitees."""
+    """A unit's participation; None when it has fewer than k invitees or would expose some."""
 
     unit_code: str
     unit_name: str
     depth: int
-    invited: int | None
-    answered: int | None
+    participation: Participation | None
 
 
 async def unit_rates(wave_id: int, scope_path: str | None) -> list[UnitRate]:
@@ -302,35 +337,23 @@ async def unit_rates(wave_id: int, scope_path: str | None) -> list[UnitRate]:
     if wave is None:
         raise WaveError(f"no wave {wave_id}")
     k = wave["min_group_size"] or Thresholds().scores
+    all_units = await Unit.select(Unit.id, Unit.path).run()
     if wave["status"] == "closed":
-        rows = (
-            await WaveUnitCount.select(
+        # closing kept only subtree totals of units with at least k invitees
+        totals = {
+            r["unit"]: [int(r["invited"]), int(r["answered"])]
+            for r in await WaveUnitCount.select(
                 WaveUnitCount.unit, WaveUnitCount.invited, WaveUnitCount.answered
             )
             .where(WaveUnitCount.wave == wave_id)
             .run()
-        )
+        }
     else:
-        rows = await Invitation.raw(
-            "SELECT unit, COUNT(*) AS invited, SUM(CASE WHEN spent THEN 1 ELSE 0 END) AS answered "
-            "FROM invitation WHERE wave = {} GROUP BY unit",
-            wave_id,
-        ).run()
-    direct = {r["unit"]: (int(r["invited"]), int(r["answered"] or 0)) for r in rows}
+        totals = await _live_subtree_counts(wave_id, all_units)
     query = Unit.select(Unit.id, Unit.code, Unit.name, Unit.path, Unit.depth)
     if scope_path is not None:
         query = query.where(Unit.path.like(f"{scope_path}%"))
     units = await query.order_by(Unit.path).run()
-    all_units = await Unit.select(Unit.id, Unit.path).run()
-    totals: dict[int, list[int]] = {}
-    for u in all_units:
-        invited, answered = direct.get(u["id"], (0, 0))
-        if not invited:
-            continue
-        for ancestor in (int(p) for p in u["path"].strip("/").split("/")):
-            t = totals.setdefault(ancestor, [0, 0])
-            t[0] += invited
-            t[1] += answered
     visible = suppress_small_remainders(
         {u["id"]: u["path"] for u in all_units}, {i: t[0] for i, t in totals.items()}, k
     )
@@ -345,11 +368,32 @@ async def unit_rates(wave_id: int, scope_path: str | None) -> list[UnitRate]:
                 unit_code=u["code"],
                 unit_name=u["name"],
                 depth=u["depth"],
-                invited=invited if shown else None,
-                answered=answered if shown else None,
+                participation=participation(invited, answered, k) if shown else None,
             )
         )
     return out
+
+
+async def _live_subtree_counts(
+    wave_id: int, all_units: list[dict[str, object]]
+) -> dict[int, list[int]]:
+    """Invited and answered per unit subtree while the wave is open (SQL GROUP BY per unit)."""
+    rows = await Invitation.raw(
+        "SELECT unit, COUNT(*) AS invited, SUM(CASE WHEN spent THEN 1 ELSE 0 END) AS answered "
+        "FROM invitation WHERE wave = {} GROUP BY unit",
+        wave_id,
+    ).run()
+    direct = {r["unit"]: (int(r["invited"]), int(r["answered"] or 0)) for r in rows}
+    totals: dict[int, list[int]] = {}
+    for u in all_units:
+        invited, answered = direct.get(u["id"], (0, 0))
+        if not invited:
+            continue
+        for ancestor in (int(p) for p in str(u["path"]).strip("/").split("/")):
+            t = totals.setdefault(ancestor, [0, 0])
+            t[0] += invited
+            t[1] += answered
+    return totals
 
 
 def suppress_small_remainders(paths: dict[int, str], sizes: dict[int, int], k: int) -> set[int]:

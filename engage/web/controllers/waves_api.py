@@ -12,6 +12,7 @@ from litestar.params import FromPath, JSONBody
 
 from engage.auth.guards import current_user, requires_role
 from engage.survey.waves import (
+    Participation,
     WaveError,
     WaveSpec,
     close_wave,
@@ -23,8 +24,16 @@ from engage.survey.waves import (
 from engage.web.controllers.waves import visible_waves, waves_reaching
 
 
+class ParticipationOut(msgspec.Struct):
+    """How many answered, never exactly: ``few`` (< k), ``most`` (all but < k) or ``about``."""
+
+    invited: int
+    band: str
+    percent: int | None
+
+
 class WaveOut(msgspec.Struct):
-    """A wave; counts are organisation-wide and given to HR only."""
+    """A wave; participation is organisation-wide and given to HR only."""
 
     id: int
     name: str
@@ -32,8 +41,7 @@ class WaveOut(msgspec.Struct):
     closes_on: date
     status: str
     imported: bool
-    invited: int | None
-    answered: int | None
+    participation: ParticipationOut | None
     responses: int | None
 
 
@@ -48,12 +56,15 @@ class WaveIn(msgspec.Struct):
 
 
 class UnitRateOut(msgspec.Struct):
-    """Answered of invited in a unit's subtree; null when hidden to protect a small group."""
+    """A unit subtree's participation; null when hidden to protect a small group."""
 
     unit_id: str
     name: str
-    invited: int | None
-    answered: int | None
+    participation: ParticipationOut | None
+
+
+def _participation(p: Participation | None) -> ParticipationOut | None:
+    return ParticipationOut(p.invited, p.band, p.percent) if p else None
 
 
 class Opened(msgspec.Struct):
@@ -84,9 +95,8 @@ class WavesApiController(Controller):
                 closes_on=w.closes_on,
                 status=w.status,
                 imported=w.imported,
-                invited=w.invited if hr else None,
-                answered=w.answered if hr else None,
-                responses=w.responses if hr and w.status == "closed" else None,
+                participation=_participation(w.participation) if hr else None,
+                responses=w.responses if hr and w.imported else None,
             )
             for w in waves
         ]
@@ -109,8 +119,7 @@ class WavesApiController(Controller):
             wave.closes_on,
             wave.status,
             wave.imported,
-            0,
-            0,
+            None,
             None,
         )
 
@@ -160,4 +169,6 @@ class WavesApiController(Controller):
             rates = await unit_rates(wave_id, scope)
         except WaveError as exc:
             raise NotFoundException(str(exc)) from None
-        return [UnitRateOut(r.unit_code, r.unit_name, r.invited, r.answered) for r in rates]
+        return [
+            UnitRateOut(r.unit_code, r.unit_name, _participation(r.participation)) for r in rates
+        ]
