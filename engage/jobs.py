@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 from engage.db.tables import Wave
 from engage.mail import MailNotConfigured
@@ -38,7 +38,8 @@ class JobReport:
 
 async def run_due_jobs(settings: Settings, today: date | None = None) -> JobReport:
     """Do whatever is due today; safe to run from several processes at once."""
-    today = today or datetime.now(UTC).date()
+    now = datetime.now(UTC) if today is None else datetime.combine(today, time(12), UTC)
+    today = today or now.date()
     report = JobReport()
     report.created = await create_due_waves(today, SYSTEM)
     for row in (
@@ -67,7 +68,7 @@ async def run_due_jobs(settings: Settings, today: date | None = None) -> JobRepo
         return report
     try:
         invites = await send_invitations(settings)
-        reminders = await send_reminders(settings, today)
+        reminders = await send_reminders(settings, today, now)
     except MailNotConfigured as exc:
         report.notes.append(str(exc))
         return report

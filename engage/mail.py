@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid, parseaddr
 
 import aiosmtplib
 
@@ -21,6 +22,11 @@ class Mail:
     to: str
     subject: str
     body: str
+
+
+def _domain(sender: str) -> str:
+    address = parseaddr(sender)[1]
+    return address.rsplit("@", 1)[1] if "@" in address else "localhost"
 
 
 async def send_all(settings: Settings, mails: list[Mail]) -> list[Mail]:
@@ -46,6 +52,8 @@ async def send_all(settings: Settings, mails: list[Mail]) -> list[Mail]:
             message["From"] = settings.smtp_from
             message["To"] = mail.to
             message["Subject"] = mail.subject
+            message["Date"] = formatdate(localtime=False)
+            message["Message-ID"] = make_msgid(domain=_domain(settings.smtp_from))
             message.set_content(mail.body)
             try:
                 await client.send_message(message)

@@ -148,8 +148,9 @@ class Invitation(Table, tablename="invitation"):
     person = ForeignKey[Person](Person, on_delete=OnDelete.cascade)
     unit = ForeignKey[Unit](Unit, on_delete=OnDelete.restrict)
     language = Varchar(length=16, default="en")
-    token_hash = Varchar(length=64, null=True, default=None, unique=True)
-    kiosk_hash = Varchar(length=64, null=True, default=None, unique=True)
+    token_hash = Varchar(length=64, null=True, default=None, unique=True)  # emailed link
+    slip_token_hash = Varchar(length=64, null=True, default=None)  # printed QR link (unique index)
+    kiosk_hash = Varchar(length=64, null=True, default=None, unique=True)  # printed short code
     spent = Boolean(default=False)
     emailed_at = Timestamptz(null=True, default=None)
     reminded_at = Timestamptz(null=True, default=None)

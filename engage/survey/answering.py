@@ -68,13 +68,19 @@ class Ballot:
 class Credential:
     """A token from a link or a code typed at a kiosk, reduced to its stored hash."""
 
-    column: str  # token_hash or kiosk_hash
+    column: str  # token_hash (a link, emailed or printed) or kiosk_hash
     digest: str
 
     @classmethod
     def from_token(cls, token: str) -> Credential:
-        """The credential of an invitation link."""
+        """The credential of an invitation link (from an email or a printed QR code)."""
         return cls("token_hash", token_hash(token))
+
+    def where(self) -> tuple[str, tuple[str, ...]]:
+        """SQL condition on ``invitation`` (``{}`` placeholders) and its parameters."""
+        if self.column == "token_hash":
+            return "(token_hash = {} OR slip_token_hash = {})", (self.digest, self.digest)
+        return "kiosk_hash = {}", (self.digest,)
 
     @classmethod
     def from_kiosk_code(cls, code: str) -> Credential | None:
@@ -122,7 +128,12 @@ async def item_texts(codes: list[str], language: str) -> list[Item]:
 
 async def find_ballot(credential: Credential, language: str | None = None) -> Ballot | Problem:
     """The ballot a credential opens, or why it cannot be used. Changes nothing."""
-    column = Invitation.token_hash if credential.column == "token_hash" else Invitation.kiosk_hash
+    condition = (
+        (Invitation.token_hash == credential.digest)
+        | (Invitation.slip_token_hash == credential.digest)
+        if credential.column == "token_hash"
+        else Invitation.kiosk_hash == credential.digest
+    )
     row = (
         await Invitation.select(
             Invitation.spent,
@@ -135,7 +146,7 @@ async def find_ballot(credential: Credential, language: str | None = None) -> Ba
             Invitation.wave._.min_group_size,
             Invitation.wave._.min_comment_group_size,
         )
-        .where(column == credential.digest)
+        .where(condition)
         .first()
         .run()
     )
@@ -196,13 +207,14 @@ async def submit_form(
     engine = Invitation._meta.db
     try:
         async with _transaction(engine):
+            condition, params = credential.where()
             spent = await fetch(
                 engine,
-                f"UPDATE invitation SET spent = TRUE WHERE {credential.column} = {{}} "
+                f"UPDATE invitation SET spent = TRUE WHERE {condition} "
                 "AND spent = FALSE AND wave IN "
                 "(SELECT id FROM wave WHERE status = 'open' AND closes_on >= {}) "
                 "RETURNING wave, unit, language",
-                credential.digest,
+                *params,
                 _today(),
             )
             if not spent:
@@ -236,13 +248,14 @@ async def submit(credential: Credential, submission: Submission, language: str) 
     """Spend the credential and store an already validated submission; None on success."""
     engine = Invitation._meta.db
     async with _transaction(engine):
+        condition, params = credential.where()
         spent = await fetch(
             engine,
-            f"UPDATE invitation SET spent = TRUE WHERE {credential.column} = {{}} "
+            f"UPDATE invitation SET spent = TRUE WHERE {condition} "
             "AND spent = FALSE AND wave IN "
             "(SELECT id FROM wave WHERE status = 'open' AND closes_on >= {}) "
             "RETURNING wave, unit",
-            credential.digest,
+            *params,
             _today(),
         )
         if not spent:

@@ -30,7 +30,21 @@ class Issued:
     secret: str  # a link token or a kiosk code
 
 
-async def _open_unspent(
+COLUMNS = {"token": "token_hash", "slip": "slip_token_hash", "kiosk": "kiosk_hash"}
+
+
+def _new_secret(kind: str) -> tuple[str, str]:
+    """A fresh secret of ``kind`` and the hash stored for it."""
+    if kind == "kiosk":
+        code = new_kiosk_code()
+        normal = normalise_kiosk_code(code)
+        assert normal is not None
+        return code, kiosk_hash(normal)
+    token = new_token()
+    return token, token_hash(token)
+
+
+async def _selected(
     wave_id: int, unit_path: str | None, without_email_only: bool
 ) -> list[dict[str, object]]:
     wave = await Wave.select(Wave.status).where(Wave.id == wave_id).first().run()
@@ -41,11 +55,12 @@ async def _open_unspent(
     query = Invitation.select(
         Invitation.id,
         Invitation.person,
+        Invitation.spent,
         Invitation.language,
         Invitation.person._.name,
         Invitation.person._.email,
         Invitation.unit._.name,
-    ).where(Invitation.wave == wave_id, Invitation.spent == False)
+    ).where(Invitation.wave == wave_id)
     if unit_path is not None:
         query = query.where(Invitation.unit._.path.like(f"{unit_path}%"))
     if without_email_only:
@@ -54,54 +69,28 @@ async def _open_unspent(
     return list(rows)
 
 
-async def issue_for_person(person_id: int, kind: str = "token") -> tuple[str, str] | None:
-    """A fresh credential for one person's unspent invitation to an open wave.
-
-    Returns (wave name, secret), or None when they have nothing to answer. Earlier
-    credentials of that kind for the invitation stop working.
-    """
-    row = (
-        await Invitation.select(Invitation.id, Invitation.wave, Invitation.wave._.name)
-        .where(
-            Invitation.person == person_id,
-            Invitation.spent == False,
-            Invitation.wave._.status == "open",
-        )
-        .first()
-        .run()
-    )
-    if row is None:
-        return None
-    secret = new_token() if kind == "token" else new_kiosk_code()
-    normal = normalise_kiosk_code(secret) if kind == "kiosk" else None
-    digest = token_hash(secret) if kind == "token" else kiosk_hash(normal or "")
-    column = Invitation.token_hash if kind == "token" else Invitation.kiosk_hash
-    await Invitation.update({column: digest}).where(Invitation.id == row["id"]).run()
-    return str(row["wave.name"]), secret
-
-
 async def issue(
     wave_id: int,
     kind: str,
     unit_path: str | None = None,
     without_email_only: bool = False,
 ) -> list[Issued]:
-    """New ``token`` (links) or ``kiosk`` codes for every unspent invitation selected."""
-    if kind not in ("token", "kiosk"):
+    """New credentials of ``kind`` (``token``: emailed link, ``slip``: printed link,
+    ``kiosk``: printed code) for everyone selected in an open wave.
+
+    People who have already answered get a secret that is never stored, so a printed sheet
+    looks the same whoever has answered: it cannot tell HR who has. Issuing again replaces
+    earlier credentials of the same kind only; the other kinds keep working.
+    """
+    if kind not in COLUMNS:
         raise DeliveryError(f"unknown credential kind {kind!r}")
-    rows = await _open_unspent(wave_id, unit_path, without_email_only)
+    rows = await _selected(wave_id, unit_path, without_email_only)
     issued: list[Issued] = []
     updates: list[tuple[str, int]] = []
     for r in rows:
-        if kind == "token":
-            secret = new_token()
-            digest = token_hash(secret)
-        else:
-            secret = new_kiosk_code()
-            normal = normalise_kiosk_code(secret)
-            assert normal is not None
-            digest = kiosk_hash(normal)
-        updates.append((digest, int(str(r["id"]))))
+        secret, digest = _new_secret(kind)
+        if not r["spent"]:
+            updates.append((digest, int(str(r["id"]))))
         issued.append(
             Issued(
                 person_id=int(str(r["person"])),
@@ -112,8 +101,37 @@ async def issue(
                 secret=secret,
             )
         )
-    column = "token_hash" if kind == "token" else "kiosk_hash"
     engine = Invitation._meta.db
     async with engine.transaction():
-        await executemany(engine, f"UPDATE invitation SET {column} = {{}} WHERE id = {{}}", updates)
+        await executemany(
+            engine, f"UPDATE invitation SET {COLUMNS[kind]} = {{}} WHERE id = {{}}", updates
+        )
     return issued
+
+
+async def issue_for_person(person_id: int, kind: str = "token") -> tuple[str, str] | None:
+    """A fresh credential for one person's unspent invitation to an open wave.
+
+    Returns (wave name, secret), or None when they have nothing to answer.
+    """
+    row = (
+        await Invitation.select(Invitation.id, Invitation.wave._.name)
+        .where(
+            Invitation.person == person_id,
+            Invitation.spent == False,
+            Invitation.wave._.status == "open",
+        )
+        .first()
+        .run()
+    )
+    if row is None:
+        return None
+    secret, digest = _new_secret(kind)
+    engine = Invitation._meta.db
+    async with engine.transaction():
+        await executemany(
+            engine,
+            f"UPDATE invitation SET {COLUMNS[kind]} = {{}} WHERE id = {{}}",
+            [(digest, row["id"])],
+        )
+    return str(row["wave.name"]), secret

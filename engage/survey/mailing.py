@@ -19,6 +19,8 @@ from surveys.items import default_bank
 from surveys.tokens import new_token, token_hash
 
 BATCH = 200
+#: A reminder (with its fresh link) never follows the invitation within this time.
+REMINDER_GAP = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,14 +112,21 @@ async def send_invitations(settings: Settings) -> MailingResult:
     return await _claim_and_mail(settings, "i.emailed_at IS NULL", (), "emailed_at", "invite")
 
 
-async def send_reminders(settings: Settings, today: date | None = None) -> MailingResult:
-    """Remind everyone mailed but not answered, once, when the close is near."""
-    today = today or datetime.now(UTC).date()
+async def send_reminders(
+    settings: Settings, today: date | None = None, now: datetime | None = None
+) -> MailingResult:
+    """Remind everyone mailed (a day ago or more) but not answered, once, near the close."""
+    now = now or datetime.now(UTC)
+    today = today or now.date()
     return await _claim_and_mail(
         settings,
-        "i.emailed_at IS NOT NULL AND i.reminded_at IS NULL AND w.closes_on >= {} "
-        "AND w.closes_on <= {}",
-        (today, today + timedelta(days=settings.reminder_days)),
+        "i.emailed_at IS NOT NULL AND i.emailed_at <= {} AND i.reminded_at IS NULL "
+        "AND w.closes_on >= {} AND w.closes_on <= {}",
+        (
+            now - REMINDER_GAP,
+            today,
+            today + timedelta(days=settings.reminder_days),
+        ),
         "reminded_at",
         "reminder",
     )

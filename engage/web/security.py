@@ -185,13 +185,22 @@ def csrf_config(secret: str, settings: Settings) -> CSRFConfig:
 
 def _hashed_client(request: Request[Any, Any, Any]) -> str:
     # Rate limits are keyed by a keyed hash, so no IP address is stored or recoverable.
+    # Logins and kiosk codes count separately: a clinic's tablet and its manager's PC often
+    # share one address.
     secret = request.app.state.get("rate_limit_salt", b"")
-    return hmac.new(secret, get_remote_address(request).encode(), hashlib.sha256).hexdigest()[:32]
+    group = "kiosk" if request.url.path.startswith("/kiosk") else "login"
+    digest = hmac.new(secret, get_remote_address(request).encode(), hashlib.sha256).hexdigest()
+    return f"{group}:{digest[:32]}"
 
 
 def _is_login_attempt(request: Request[Any, Any, Any]) -> bool:
-    # Password guesses and kiosk-code guesses share the per-client limit.
-    return request.method == "POST" and request.url.path in ("/login", "/kiosk", "/kiosk/")
+    # Password guesses and kiosk-code guesses (both the code page and its answer form).
+    return request.method == "POST" and request.url.path in (
+        "/login",
+        "/kiosk",
+        "/kiosk/",
+        "/kiosk/answer",
+    )
 
 
 def login_rate_limit(settings: Settings) -> RateLimitConfig:

@@ -109,6 +109,26 @@ async def test_kiosk_code_flow(client: AsyncTestClient[Any], org: Org) -> None:
     assert reused.status_code == 400
 
 
+async def test_kiosk_guesses_are_limited_apart_from_logins(
+    client: AsyncTestClient[Any], org: Org
+) -> None:
+    await client.get("/kiosk")
+    csrf = await csrf_token(client)
+    statuses = [
+        (
+            await client.post(
+                "/kiosk/answer",
+                data={"kiosk_code": "AAAAA-AAAA" + str(i % 10), "_csrf_token": csrf},
+            )
+        ).status_code
+        for i in range(12)
+    ]
+    assert statuses[-1] == 429  # the answer form counts too
+    from tests.factories import login
+
+    assert (await login(client, org.logins["hr"])).status_code == 302  # logins unaffected
+
+
 async def test_answering_leaves_no_session_and_sends_no_referrer(
     client: AsyncTestClient[Any], org: Org
 ) -> None:

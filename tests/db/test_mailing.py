@@ -138,6 +138,21 @@ async def test_a_refusing_server_means_retry_later(
     assert sorted(m["To"] for m in box.take()) == ["e5@acme.test", "harbour@acme.test"]
 
 
+async def test_no_reminder_in_the_same_run_as_the_invitation(
+    setting: Settings, inbox: tuple[Inbox, int]
+) -> None:
+    box = inbox[0]
+    box.take()
+    await create_wave(
+        WaveSpec("Last-minute", ("T2",), TODAY, TODAY + timedelta(days=1)), "hr@acme.test"
+    )
+    report = await run_due_jobs(setting)
+    assert (report.invitations_sent, report.reminders_sent) == (1, 0)
+    (invite,) = box.take()
+    token = token_for([invite], "e3@acme.test")
+    assert not isinstance(await find_ballot(Credential.from_token(token)), Problem)
+
+
 async def test_without_smtp_the_jobs_say_so(setting: Settings) -> None:
     report = await run_due_jobs(dataclasses.replace(setting, smtp_host=None))
     assert any("ENGAGE_SMTP_HOST" in note for note in report.notes)

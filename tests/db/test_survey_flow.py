@@ -122,7 +122,41 @@ async def test_kiosk_codes_work_and_reissuing_replaces_them(org: None) -> None:
     assert old is not None and new is not None
     assert await find_ballot(old) is Problem.unknown
     assert await submit(new, ANSWER, "en") is None
-    assert await issue(wave, "kiosk", without_email_only=True) == []  # spent: nothing to reissue
+    # spent: still printed (so the sheet shows nothing), but with a code that is not stored
+    (reprint,) = await issue(wave, "kiosk", without_email_only=True)
+    dead = Credential.from_kiosk_code(reprint.secret)
+    assert dead is not None and await find_ballot(dead) is Problem.unknown
+
+
+async def test_email_links_slip_links_and_kiosk_codes_are_independent(org: None) -> None:
+    wave = await create_wave(spec("T1"), "hr@acme.test")
+    await open_wave(wave, "hr@acme.test")
+    email = {i.name: i.secret for i in await issue(wave, "token")}
+    slip = {i.name: i.secret for i in await issue(wave, "slip")}
+    code = {i.name: i.secret for i in await issue(wave, "kiosk")}
+    for credential in (
+        Credential.from_token(email["Eve One"]),
+        Credential.from_token(slip["Eve One"]),
+        Credential.from_kiosk_code(code["Eve One"]),
+    ):
+        assert credential is not None
+        assert not isinstance(await find_ballot(credential), Problem)
+    assert await submit(Credential.from_token(slip["Eve One"]), ANSWER, "en") is None
+    assert await find_ballot(Credential.from_token(email["Eve One"])) is Problem.spent
+
+
+async def test_printing_again_does_not_tell_who_answered(org: None) -> None:
+    wave = await create_wave(spec("T1"), "hr@acme.test")
+    await open_wave(wave, "hr@acme.test")
+    first = {i.name: i.secret for i in await issue(wave, "kiosk")}
+    credential = Credential.from_kiosk_code(first["Eve One"])
+    assert credential is not None and await submit(credential, ANSWER, "en") is None
+    again = {i.name: i.secret for i in await issue(wave, "kiosk")}
+    assert set(again) == set(first) == {"Eve One", "Emil Two"}  # the one who answered too
+    printed = Credential.from_kiosk_code(again["Eve One"])
+    assert printed is not None and await find_ballot(printed) is Problem.unknown  # never stored
+    other = Credential.from_kiosk_code(again["Emil Two"])
+    assert other is not None and not isinstance(await find_ballot(other), Problem)
 
 
 async def test_fifty_concurrent_submits_store_exactly_one_response(org: None) -> None:

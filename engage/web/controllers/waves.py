@@ -240,7 +240,7 @@ class WavesController(Controller):
             codes = await issue(wave_id, "kiosk", unit_path, without_email)
             links = {
                 i.person_id: i.secret
-                for i in await issue(wave_id, "token", unit_path, without_email)
+                for i in await issue(wave_id, "slip", unit_path, without_email)
             }
         except DeliveryError as exc:
             return await _detail_page(request, wave_id, str(exc))
