@@ -17,7 +17,7 @@ from engage.mail import MailNotConfigured
 from engage.settings import Settings
 from engage.survey.mailing import send_invitations, send_reminders
 from engage.survey.pulses import create_due_waves
-from engage.survey.waves import WaveError, close_wave, open_wave
+from engage.survey.waves import WaveError, close_wave, open_wave, restamp_spent_invitations
 
 log = logging.getLogger("engage.jobs")
 SYSTEM = "system:scheduler"
@@ -41,6 +41,7 @@ async def run_due_jobs(settings: Settings, today: date | None = None) -> JobRepo
     now = datetime.now(UTC) if today is None else datetime.combine(today, time(12), UTC)
     today = today or now.date()
     report = JobReport()
+    await restamp_spent_invitations()
     report.created = await create_due_waves(today, SYSTEM)
     for row in (
         await Wave.select(Wave.id).where(Wave.status == "open", Wave.closes_on < today).run()

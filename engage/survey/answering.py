@@ -236,6 +236,12 @@ async def submit_form(
             await _store(engine, wave_id, unit, chosen, parsed)
     except _Rollback as rollback:
         return rollback.invalid
+    if not is_sqlite(engine):
+        # A new row version of the invitation, in another transaction, so the spent flag no
+        # longer carries the same transaction id as the response (the minute job then
+        # re-stamps all spent flags together).
+        condition, params = credential.where()
+        await Invitation.raw(f"UPDATE invitation SET spent = TRUE WHERE {condition}", *params).run()
     return Stored(
         submission=parsed,
         language=chosen,

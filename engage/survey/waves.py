@@ -193,14 +193,47 @@ async def close_wave(wave_id: int, actor: str) -> None:
             "INSERT INTO wave_unit_count (wave, unit, invited, answered) VALUES ({}, {}, {}, {})",
             [(wave_id, unit, t[0], t[1]) for unit, t in totals.items() if t[0] >= k],
         )
+        if engine.engine_type == "sqlite":
+            await fetch(engine, "PRAGMA secure_delete = ON")
         await fetch(engine, "DELETE FROM invitation WHERE wave = {} RETURNING id", wave_id)
         await rewrite_in_random_order(wave_id)
     await audit.record(actor, "wave.close", f"wave {wave_id}")
+    await scrub_storage()
+
+
+async def scrub_storage() -> None:
+    """After a close: fold SQLite's write-ahead log into the file and empty it, or have
+    PostgreSQL reclaim the old row versions, so the open wave's history is not kept around.
+
+    Best effort: a reader holding the SQLite log open delays the truncation, and copies made
+    while the wave was open (backups, archived logs) are outside engage's reach.
+    """
+    engine = Response._meta.db
+    if engine.engine_type == "sqlite":
+        await engine.run_ddl("PRAGMA wal_checkpoint(TRUNCATE)")
+    else:
+        await engine.run_ddl("VACUUM response, answer, invitation")
+
+
+async def restamp_spent_invitations() -> None:
+    """Rewrite the spent flags of open waves in one go (PostgreSQL stamps each row version
+    with its transaction; re-stamping them together stops pairing a spent invitation with
+    the response stored in the same transaction)."""
+    await Invitation.raw(
+        "UPDATE invitation SET spent = TRUE WHERE spent = TRUE AND wave IN "
+        "(SELECT id FROM wave WHERE status = 'open')"
+    ).run()
 
 
 async def rewrite_in_random_order(wave_id: int) -> None:
-    """Delete and re-insert a wave's responses and answers in a random order (same keys)."""
+    """Delete and re-insert a wave's responses and answers in a random order, with new keys.
+
+    New keys mean that nothing seen of the wave while it was open (a backup, the SQLite
+    write-ahead log, PostgreSQL's row versions) matches the rows that remain.
+    """
     engine = Response._meta.db
+    if engine.engine_type == "sqlite":
+        await fetch(engine, "PRAGMA secure_delete = ON")  # deleted rows are overwritten
     responses = await fetch(
         engine, "SELECT id, unit, language, enps, comment FROM response WHERE wave = {}", wave_id
     )
@@ -209,6 +242,7 @@ async def rewrite_in_random_order(wave_id: int) -> None:
     )
     rng = random.SystemRandom()
     rng.shuffle(responses)
+    new_key = {str(r["id"]): uuid.uuid4() for r in responses}
     by_response: dict[str, list[dict[str, object]]] = {}
     for a in answers:
         by_response.setdefault(str(a["response"]), []).append(a)
@@ -219,7 +253,7 @@ async def rewrite_in_random_order(wave_id: int) -> None:
         "INSERT INTO response (id, wave, unit, language, enps, comment) "
         "VALUES ({}, {}, {}, {}, {}, {})",
         [
-            (_uuid(r["id"]), wave_id, r["unit"], r["language"], r["enps"], r["comment"])
+            (new_key[str(r["id"])], wave_id, r["unit"], r["language"], r["enps"], r["comment"])
             for r in responses
         ],
     )
@@ -229,14 +263,10 @@ async def rewrite_in_random_order(wave_id: int) -> None:
         "INSERT INTO answer (id, response, wave, unit, item, value) "
         "VALUES ({}, {}, {}, {}, {}, {})",
         [
-            (_uuid(a["id"]), _uuid(a["response"]), wave_id, a["unit"], a["item"], a["value"])
+            (uuid.uuid4(), new_key[str(a["response"])], wave_id, a["unit"], a["item"], a["value"])
             for a in ordered
         ],
     )
-
-
-def _uuid(value: object) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
 async def list_waves() -> list[WaveRow]:
