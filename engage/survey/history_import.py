@@ -9,6 +9,7 @@ order (which may follow submission times in the old tool) is not kept either.
 from __future__ import annotations
 
 import random
+import re
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from surveys.answers import MAX_COMMENT
 from surveys.items import ENPS, ENPS_SCALE, SCALE
 
 WHAT = "responses.csv"
+ITEM_LIKE = re.compile(r"^[a-z]{1,4}\d{1,3}$")
 
 
 @dataclass(slots=True)
@@ -60,6 +62,9 @@ async def import_responses(data: bytes, progress: Progress | None = None) -> Imp
         header_problem.add(1, None, "no item columns (E01 … E12, ENPS) in the header")
         header_problem.raise_if_any(WHAT)
     units = {r["code"]: r["id"] for r in await Unit.select(Unit.id, Unit.code).run()}
+    today = datetime.now(UTC).date()
+    known = {c.lower() for c in items} | {"wave", "unit_id", "respondent", "comment"}
+    ignored = [c for c in table.header if c and c not in known and ITEM_LIKE.match(c)]
     errors = ErrorCollector()
     responses: dict[tuple[date, str], _Response] = {}
     allowed = {str(v) for v in SCALE}
@@ -68,6 +73,9 @@ async def import_responses(data: bytes, progress: Progress | None = None) -> Imp
         wave = parse_iso_date(v["wave"])
         if wave is None:
             errors.add(row_no, "wave", f"{v['wave']!r} is not a date YYYY-MM-DD")
+            continue
+        if wave > today:
+            errors.add(row_no, "wave", f"{wave} is in the future: history has happened already")
             continue
         if v["unit_id"] not in units:
             errors.add(row_no, "unit_id", f"unknown unit {v['unit_id']!r}")
@@ -97,12 +105,16 @@ async def import_responses(data: bytes, progress: Progress | None = None) -> Imp
             raw = v[ENPS.lower()]
             if raw not in allowed_enps:
                 errors.add(row_no, ENPS, f"{raw!r} is not a number from 0 to 10")
+            elif response.enps is not None and response.enps != int(raw):
+                errors.add(row_no, ENPS, "differs from the same respondent's earlier row")
             else:
                 response.enps = int(raw)
         comment = v.get("comment", "")
         if comment:
             if len(comment) > MAX_COMMENT:
                 errors.add(row_no, "comment", f"is longer than {MAX_COMMENT} characters")
+            elif response.comment is not None and response.comment != comment:
+                errors.add(row_no, "comment", "differs from the same respondent's earlier row")
             else:
                 response.comment = comment
     for response in responses.values():
@@ -177,5 +189,12 @@ async def import_responses(data: bytes, progress: Progress | None = None) -> Imp
         created=total,
         updated=0,
         unchanged=0,
-        notes=(f"{len(waves)} wave{'s' if len(waves) != 1 else ''} created",),
+        notes=(
+            f"{len(waves)} wave{'s' if len(waves) != 1 else ''} created",
+            *(
+                [f"columns ignored as unknown items: {', '.join(c.upper() for c in ignored)}"]
+                if ignored
+                else []
+            ),
+        ),
     )

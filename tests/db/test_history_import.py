@@ -89,6 +89,17 @@ async def test_cells_of_one_respondent_may_span_rows(org: None) -> None:
             "differs",
         ),
         (csv(row(wave="2025-03-15")), (2, "wave"), "imported before"),
+        (csv(row(wave="2099-01-15")), (2, "wave"), "in the future"),
+        (
+            csv(row(resp="q", enps="8"), row(resp="q", values=",,,,,,,,,,,", enps="6")),
+            (3, "ENPS"),
+            "differs",
+        ),
+        (
+            csv(row(resp="q", comment="a"), row(resp="q", values=",,,,,,,,,,,", comment="b")),
+            (3, "comment"),
+            "differs",
+        ),
         (csv(header="wave,unit_id,respondent,comment"), (1, None), "no item columns"),
         (b"wave,unit_id\n2025-01-15,T1\n", (1, "respondent"), "missing required column"),
     ],
@@ -113,3 +124,9 @@ async def test_one_bad_row_among_many_imports_nothing(org: None) -> None:
         await import_responses(csv(*rows))
     assert [(e.row, e.column) for e in info.value.errors] == [(319, "E12")]
     assert await counts() == before
+
+
+async def test_unknown_item_columns_are_named_in_the_summary(org: None) -> None:
+    header = HEADER + ",E13"
+    summary = await import_responses(csv(row(wave="2025-07-15") + ",5", header=header))
+    assert "columns ignored as unknown items: E13" in summary.message()
