@@ -142,3 +142,27 @@ async def test_hr_starts_and_stops_a_monthly_pulse(client: AsyncTestClient[Any],
         f"/waves/pulses/{match.group(1)}/stop", data={"_csrf_token": await csrf_token(client)}
     )
     assert stopped.status_code == 200 and "stopped" in stopped.text
+
+
+async def test_slips_as_pdf(client: AsyncTestClient[Any], org: Org, tmp_path: Any) -> None:
+    import shutil
+    import subprocess
+
+    await login(client, org.logins["hr"])
+    created = await create(client, name="PDF slips", units=["L1"])
+    url = created.headers["location"]
+    token = await csrf_token(client)
+    await client.post(f"{url}/open", data={"_csrf_token": token})
+    pdf = await client.post(f"{url}/sheet", data={"_csrf_token": token, "who": "all"})
+    assert pdf.status_code == 200
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    if shutil.which("pdftoppm") is None:
+        return  # the page picture needs poppler-utils (CI installs it)
+    (tmp_path / "slips.pdf").write_bytes(pdf.content)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "50", str(tmp_path / "slips.pdf"), str(tmp_path / "p")],
+        check=True,
+    )
+    pages = sorted(tmp_path.glob("p*.png"))
+    assert len(pages) == 1  # 4 slips fit one page

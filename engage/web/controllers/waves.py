@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 import segno
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath
@@ -30,6 +30,7 @@ from engage.survey.waves import (
     open_wave,
     unit_rates,
 )
+from engage.web.pdf import html_to_pdf
 from surveys.items import ELEMENTS
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -220,8 +221,8 @@ class WavesController(Controller):
     @post("/{wave_id:int}/sheet", name="wave_sheet", guards=[requires_role("hr")], status_code=200)
     async def sheet(
         self, request: Request[Any, Any, Any], wave_id: FromPath[int], data: FormData
-    ) -> Template:
-        """A printable sheet of slips (name, kiosk code, QR link) for people who have not answered.
+    ) -> Template | Response[bytes]:
+        """A PDF (or web page) of slips: name, kiosk code and QR link for everyone selected.
 
         Printing makes new codes and links: earlier ones for the same people stop working.
         """
@@ -254,7 +255,14 @@ class WavesController(Controller):
             }
             for c in codes
         ]
-        return Template(
-            "wave_sheet.html",
-            context={"wave": wave, "slips": slips, "kiosk_url": f"{base}/kiosk"},
+        context = {"wave": wave, "slips": slips, "kiosk_url": f"{base}/kiosk"}
+        if data.get("format") == "html":
+            return Template("wave_sheet.html", context=context)
+        engine = request.app.template_engine
+        assert engine is not None
+        html = engine.get_template("wave_sheet.html").render(**context, pdf=True)
+        return Response(
+            await html_to_pdf(html),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="slips-wave-{wave_id}.pdf"'},
         )
