@@ -42,7 +42,9 @@ async def test_hr_creates_opens_prints_and_closes(client: AsyncTestClient[Any], 
     token = await csrf_token(client)
     opened = await client.post(f"{url}/open", data={"_csrf_token": token})
     assert opened.status_code == 200 and "6 people invited" in opened.text
-    sheet = await client.post(f"{url}/sheet", data={"_csrf_token": token, "who": "all"})
+    sheet = await client.post(
+        f"{url}/sheet", data={"_csrf_token": token, "who": "all", "format": "html"}
+    )
     assert sheet.status_code == 200
     codes = re.findall(r'<p class="code">([0-9A-Z]{5}-[0-9A-Z]{5})</p>', sheet.text)
     assert len(codes) == 6 and sheet.text.count("<svg") == 6
