@@ -40,6 +40,7 @@ from engage.web.controllers.imports import ImportPagesController, ImportsApiCont
 from engage.web.controllers.items import ItemsController
 from engage.web.controllers.org import OrgPagesController
 from engage.web.controllers.pages import HomeController
+from engage.web.controllers.reports_api import ReportsApiController
 from engage.web.controllers.waves import WavesController
 from engage.web.controllers.waves_api import WavesApiController
 from engage.web.hygiene import hygiene_middleware
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None, secret_key: str | None = None) 
             WavesApiController,
             ImportPagesController,
             ImportsApiController,
+            ReportsApiController,
             AdminController,
             AuditController,
             AccountController,

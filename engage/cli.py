@@ -17,6 +17,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from engage.settings import MAX_RETURN_WINDOW_DAYS
+
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 console = Console(soft_wrap=True)
@@ -83,13 +85,20 @@ def friendly_errors(func: F) -> F:
         from engage.db.engine import DatabaseURLError
         from engage.db.migrate import MigrationFailed
         from engage.demo import NotADemoDatabase
+        from engage.settings import SettingsError
 
         try:
             return func(*args, **kwargs)
         except ImportRejected as exc:
             err.print(exc.summary(limit=50), highlight=False, markup=False)
             sys.exit(1)
-        except (AccountError, WeakPassword, DatabaseURLError, NotADemoDatabase) as exc:
+        except (
+            AccountError,
+            WeakPassword,
+            DatabaseURLError,
+            NotADemoDatabase,
+            SettingsError,
+        ) as exc:
             _fail(str(exc))
         except (OSError, sqlite3.Error, asyncpg.PostgresError, MigrationFailed) as exc:
             _fail(f"database: {exc.__class__.__name__}: {exc}")
@@ -281,26 +290,35 @@ def import_group() -> None:
     """Import CSV files (all or nothing: a bad row changes nothing)."""
 
 
+def _import_file(kind: str, file: Path, window_days: int | None = None) -> None:
+    """Import ``file`` as ``kind`` with a progress bar, then print the summary."""
+    from engage.imports import run_import
+
+    data = file.read_bytes()
+    bar, update = _progress()
+
+    async def go() -> Any:
+        await _prepare()
+        with bar:
+            return await run_import(
+                kind,
+                data,
+                f"cli:{os.environ.get('USER', 'unknown')}",
+                update,
+                window_days=window_days,
+            )
+
+    summary = run(go())
+    console.print(summary.message(), highlight=False)
+
+
 def _import_command(kind: str, help_text: str) -> None:
     @import_group.command(name=kind, help=help_text)
     @database_option
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @friendly_errors
     def command(file: Path) -> None:
-        from engage.imports import run_import
-
-        data = file.read_bytes()
-        bar, update = _progress()
-
-        async def go() -> Any:
-            await _prepare()
-            with bar:
-                return await run_import(
-                    kind, data, f"cli:{os.environ.get('USER', 'unknown')}", update
-                )
-
-        summary = run(go())
-        console.print(summary.message(), highlight=False)
+        _import_file(kind, file)
 
 
 _import_command("units", "Import units.csv: unit_id,name,parent_id.")
@@ -316,6 +334,33 @@ _import_command(
     "items",
     "Import items.csv: code,language,text (your wording of E01…E12/ENPS, or new items).",
 )
+_import_command(
+    "outcomes",
+    "Import outcomes.csv: unit_id,month,metric,value,n (month YYYY-MM; csat 1–5, nps "
+    "−100…100, client_retention 0–1 with n = clients at risk, revenue ≥ 0, or metrics of "
+    "your own).",
+)
+
+
+@import_group.command(name="visits")
+@database_option
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--window-days",
+    type=click.IntRange(1, MAX_RETURN_WINDOW_DAYS),
+    default=None,
+    metavar="N",
+    help="Days after a first visit within which a return counts "
+    "(default: ENGAGE_RETURN_WINDOW_DAYS, 90).",
+)
+@friendly_errors
+def import_visits_command(file: Path, window_days: int | None) -> None:
+    """Import visits.csv: client_id,unit_id,visited_on (+ service,amount, ignored).
+
+    Stores client retention per unit and month (the share of a month's first-time clients
+    who come back within the window), never the visits or client ids.
+    """
+    _import_file("visits", file, window_days)
 
 
 @main.group()
@@ -379,6 +424,60 @@ def user_set_password(email: str, password_stdin: bool) -> None:
 
     run(go())
     console.print(f"Password set for {email.strip().lower()}.")
+
+
+@main.group()
+def report() -> None:
+    """Reports for HR: the linkage of engagement with client and staff outcomes."""
+
+
+@report.command(name="linkage")
+@database_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "csv"]),
+    default="json",
+    show_default=True,
+    help="json: the report object (DESIGN.md contract); csv: one row per outcome and method.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to this file instead of standard output.",
+)
+@click.option(
+    "--as-of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Date staff still employed are followed to (default today).",
+)
+@click.option("--seed", type=int, default=20261123, show_default=True, help="Bootstrap seed.")
+@click.option(
+    "--reps",
+    type=click.IntRange(100, 100_000),
+    default=2000,
+    show_default=True,
+    help="Bootstrap and permutation draws.",
+)
+@friendly_errors
+def report_linkage(fmt: str, out: Path | None, as_of: Any, seed: int, reps: int) -> None:
+    """How unit engagement goes with client satisfaction, client and staff retention."""
+    from engage.reporting.linkage import linkage_report, to_csv, to_json
+
+    async def go() -> dict[str, Any]:
+        await _prepare()
+        _, body = await linkage_report(as_of.date() if as_of else None, seed, reps)
+        return body
+
+    body = run(go())
+    text = to_json(body) if fmt == "json" else to_csv(body)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        err.print(f"linkage report written to {out}", highlight=False)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TypeVar
@@ -74,6 +74,10 @@ class ErrorCollector:
         if len(self.errors) < MAX_ERRORS:
             self.errors.append(RowError(row, column, reason))
 
+    def count_more(self, n: int) -> None:
+        """Count ``n`` further problems that are not listed (beyond the cap)."""
+        self.total += n
+
     def raise_if_any(self, what: str) -> None:
         """Raise ``ImportRejected`` if anything was recorded."""
         if self.total:
@@ -112,17 +116,18 @@ def decode_utf8(data: bytes, what: str) -> str:
         ) from None
 
 
-def read_csv(
-    data: bytes,
-    what: str,
-    required: Sequence[str],
-    optional: Iterable[str] = (),
-) -> CSVTable:
-    """Parse ``data`` and check its header; raise ``ImportRejected`` on any structural fault.
+@dataclass(slots=True)
+class _Opened:
+    """A reader positioned after a checked header."""
 
-    Column names are matched case-insensitively after trimming; unknown columns are ignored.
-    """
-    text = decode_utf8(data, what)
+    reader: Iterator[list[str]]
+    raw_header: list[str]
+    header: list[str]
+    index: dict[str, int]
+
+
+def _open_csv(text: str, what: str, required: Sequence[str], optional: Iterable[str]) -> _Opened:
+    """Read and check the header row of ``text``; raise ``ImportRejected`` on any fault."""
     errors = ErrorCollector()
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
@@ -159,53 +164,144 @@ def read_csv(
         )
     errors.raise_if_any(what)
     wanted = [c for c in (*required, *optional) if c in seen]
-    index = {c: header.index(c) for c in wanted}
-    table = CSVTable(header=header)
+    return _Opened(reader, raw_header, header, {c: header.index(c) for c in wanted})
+
+
+def _check_shape(
+    record: list[str], row_number: int, opened: _Opened, errors: ErrorCollector
+) -> bool:
+    """Whether ``record`` is a row to read: blank lines are skipped, ragged rows reported."""
+    width = len(opened.header)
+    if not record or all(not cell.strip() for cell in record):
+        return False  # blank line
+    if len(record) > width and any(c.strip() for c in record[width:]):
+        errors.add(row_number, None, f"has {len(record)} fields but the header has {width}")
+        return False
+    if len(record) < width:
+        absent = ", ".join(opened.raw_header[len(record) :])
+        errors.add(
+            row_number,
+            None,
+            f"has {len(record)} fields but the header has {width} "
+            f"(missing: {absent}); keep the commas of empty values",
+        )
+        return False
+    return True
+
+
+def _has_nul(values: dict[str, str], row_number: int, errors: ErrorCollector) -> bool:
+    with_nul = [c for c, value in values.items() if "\x00" in value]
+    for column in with_nul:
+        errors.add(
+            row_number,
+            column,
+            "contains a NUL character, which text cannot hold; is this really a CSV text file?",
+        )
+    return bool(with_nul)
+
+
+def _csv_error(exc: csv.Error, row_number: int, errors: ErrorCollector) -> None:
+    if "unexpected end of data" in str(exc):
+        errors.add(
+            row_number + 1,
+            None,
+            'a quoted value is never closed (a " is missing), so the rest of the file '
+            "would be read as one value",
+        )
+    else:
+        errors.add(row_number + 1, None, f"unreadable CSV: {exc}")
+
+
+def read_csv(
+    data: bytes,
+    what: str,
+    required: Sequence[str],
+    optional: Iterable[str] = (),
+) -> CSVTable:
+    """Parse ``data`` and check its header; raise ``ImportRejected`` on any structural fault.
+
+    Column names are matched case-insensitively after trimming; unknown columns are ignored.
+    """
+    opened = _open_csv(decode_utf8(data, what), what, required, optional)
+    errors = ErrorCollector()
+    table = CSVTable(header=opened.header)
     row_number = 1
     try:
-        for record in reader:
+        for record in opened.reader:
             row_number += 1
-            if not record or all(not cell.strip() for cell in record):
-                continue  # blank line
-            if len(record) > len(header) and any(c.strip() for c in record[len(header) :]):
-                errors.add(
-                    row_number,
-                    None,
-                    f"has {len(record)} fields but the header has {len(header)}",
-                )
+            if not _check_shape(record, row_number, opened, errors):
                 continue
-            if len(record) < len(header):
-                absent = ", ".join(raw_header[len(record) :])
-                errors.add(
-                    row_number,
-                    None,
-                    f"has {len(record)} fields but the header has {len(header)} "
-                    f"(missing: {absent}); keep the commas of empty values",
-                )
-                continue
-            values = {c: (record[i].strip() if i < len(record) else "") for c, i in index.items()}
-            with_nul = [c for c, value in values.items() if "\x00" in value]
-            for column in with_nul:
-                errors.add(
-                    row_number,
-                    column,
-                    "contains a NUL character, which text cannot hold; "
-                    "is this really a CSV text file?",
-                )
-            if not with_nul:
+            values = {c: record[i].strip() for c, i in opened.index.items()}
+            if not _has_nul(values, row_number, errors):
                 table.rows.append((row_number, values))
     except csv.Error as exc:
-        if "unexpected end of data" in str(exc):
-            errors.add(
-                row_number + 1,
-                None,
-                'a quoted value is never closed (a " is missing), so the rest of the file '
-                "would be read as one value",
-            )
-        else:
-            errors.add(row_number + 1, None, f"unreadable CSV: {exc}")
+        _csv_error(exc, row_number, errors)
     errors.raise_if_any(what)
     return table
+
+
+@dataclass(slots=True)
+class CSVColumns:
+    """Parsed rows column by column (for files of millions of rows).
+
+    ``rows`` holds the row number of each kept row; ``columns`` each read column's stripped
+    values in the same order. Blank lines are skipped, as in ``read_csv``.
+    """
+
+    header: list[str]
+    rows: list[int]
+    columns: dict[str, list[str]]
+
+
+def read_csv_columns(
+    data: bytes,
+    what: str,
+    required: Sequence[str],
+    optional: Iterable[str] = (),
+    progress: Progress | None = None,
+    stage: str = "reading",
+) -> CSVColumns:
+    """``read_csv`` for large files: the same checks, values gathered by column.
+
+    No dict per row: one list per column. ``progress(stage, done, total)`` is called every
+    so many rows (``total`` counts the lines of the file).
+    """
+    text = decode_utf8(data, what)
+    opened = _open_csv(text, what, required, optional)
+    errors = ErrorCollector()
+    width = len(opened.header)
+    names = list(opened.index)
+    positions = [opened.index[c] for c in names]
+    columns: dict[str, list[str]] = {c: [] for c in names}
+    appends = [columns[c].append for c in names]
+    pairs = list(zip(appends, positions, strict=True))
+    rows: list[int] = []
+    keep_row = rows.append
+    check_nul = "\x00" in text
+    total = text.count("\n") + (0 if text.endswith("\n") else 1)
+    step = 1 << 16
+    row_number = 1
+    try:
+        for record in opened.reader:
+            row_number += 1
+            if progress is not None and row_number % step == 0:
+                progress(stage, row_number, total)
+            irregular = len(record) != width or not "".join(record).strip()
+            if irregular and not _check_shape(record, row_number, opened, errors):
+                continue
+            if check_nul and _has_nul(
+                {c: record[i] for c, i in opened.index.items()}, row_number, errors
+            ):
+                continue
+            keep_row(row_number)
+            for append, i in pairs:
+                append(record[i].strip())
+    except csv.Error as exc:
+        _csv_error(exc, row_number, errors)
+    errors.raise_if_any(what)
+    if progress is not None:
+        progress(stage, total, total)
+    return CSVColumns(header=opened.header, rows=rows, columns=columns)
 
 
 def parse_iso_date(value: str) -> date | None:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from engage import audit
 from engage.auth.accounts import set_password
 from engage.csvio import Progress
-from engage.db.tables import OrgSettings, Person, Unit
+from engage.db.tables import ClientMetric, OrgSettings, Person, Unit
 from engage.demo_data import DEMO_ORG_NAME, DemoLogin, demo_logins, demo_roster_csv, demo_units_csv
 from engage.demo_history import demo_responses_csv
+from engage.demo_metrics import demo_outcomes_csv, demo_visits_csv
 from engage.org.roster_import import import_roster
 from engage.org.units_import import import_units
+from engage.outcomes.outcomes_import import import_outcomes
+from engage.outcomes.visits_import import import_visits
 from engage.survey.delivery import issue_for_person
 from engage.survey.history_import import import_responses
 from engage.survey.pulses import create_pulse
@@ -50,12 +53,16 @@ async def seed_demo(progress: Progress | None = None) -> DemoSeed:
                 "this database already holds an organisation that is not the demo; "
                 "run the demo on another file, e.g. `engage demo --database demo.sqlite3`"
             )
+        if not await ClientMetric.count().run():
+            # seeded by a version without client metrics: add them now
+            await _seed_client_metrics(today, progress)
         return DemoSeed(
             created=False, logins=logins, password=DEMO_PASSWORD, survey=await _try_link(logins)
         )
     await import_units(demo_units_csv(), progress)
     await import_roster(demo_roster_csv(today), progress)
     await import_responses(demo_responses_csv(today), progress)
+    await _seed_client_metrics(today, progress)
     _, wave_id = await create_pulse(
         WaveSpec("Monthly pulse", (DEMO_ROOT,), today, today + timedelta(days=13)), "cli:demo"
     )
@@ -67,6 +74,14 @@ async def seed_demo(progress: Progress | None = None) -> DemoSeed:
     return DemoSeed(
         created=True, logins=logins, password=DEMO_PASSWORD, survey=await _try_link(logins)
     )
+
+
+async def _seed_client_metrics(today: date, progress: Progress | None) -> None:
+    """The demo's outcomes.csv and visits.csv, through the real importers."""
+    units, roster = demo_units_csv(), demo_roster_csv(today)
+    responses = demo_responses_csv(today)
+    await import_outcomes(demo_outcomes_csv(units, roster, responses), progress)
+    await import_visits(demo_visits_csv(units, responses, today), progress)
 
 
 async def _try_link(logins: list[DemoLogin]) -> tuple[str, str] | None:

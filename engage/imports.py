@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 
 from engage import audit
 from engage.csvio import ImportSummary, Progress
 from engage.org.roster_import import import_roster
 from engage.org.units_import import import_units
+from engage.outcomes.outcomes_import import import_outcomes
+from engage.outcomes.visits_import import import_visits
 from engage.survey.history_import import import_responses
 from engage.survey.items_service import import_items
 
@@ -18,20 +21,42 @@ IMPORTERS: dict[str, Importer] = {
     "roster": import_roster,
     "responses": import_responses,
     "items": import_items,
+    "outcomes": import_outcomes,
+    "visits": import_visits,
 }
+#: Imports that take a return window (days): client retention derived from visits.
+WINDOWED: dict[str, Callable[..., Awaitable[ImportSummary]]] = {"visits": import_visits}
 
 
 class UnknownImport(ValueError):
     """No importer has that name."""
 
 
+class UnsupportedOption(ValueError):
+    """An option was given to an import that does not take it."""
+
+
 async def run_import(
-    kind: str, data: bytes, actor: str, progress: Progress | None = None
+    kind: str,
+    data: bytes,
+    actor: str,
+    progress: Progress | None = None,
+    *,
+    window_days: int | None = None,
 ) -> ImportSummary:
-    """Import ``data`` as ``kind`` (all or nothing) and write the outcome to the audit log."""
+    """Import ``data`` as ``kind`` (all or nothing) and write the outcome to the audit log.
+
+    ``window_days`` (visits only) overrides the ``return_window_days`` setting.
+    """
     importer = IMPORTERS.get(kind)
     if importer is None:
         raise UnknownImport(f"unknown import {kind!r}; use one of {', '.join(IMPORTERS)}")
+    if window_days is not None:
+        if kind not in WINDOWED:
+            raise UnsupportedOption(
+                f"window_days applies only to {', '.join(WINDOWED)} imports, not {kind}"
+            )
+        importer = functools.partial(WINDOWED[kind], window_days=window_days)
     summary = await importer(data, progress)
     await audit.record(actor, f"import.{kind}", summary.message())
     return summary

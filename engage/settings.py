@@ -8,6 +8,13 @@ from functools import lru_cache
 from pathlib import Path
 
 DEFAULT_DATABASE = "./engage.sqlite3"
+#: Days after a first visit within which a client who comes back counts as retained.
+DEFAULT_RETURN_WINDOW_DAYS = 90
+MAX_RETURN_WINDOW_DAYS = 730
+
+
+class SettingsError(ValueError):
+    """An ``ENGAGE_*`` variable holds a value engage cannot use; the message says which."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,12 +37,26 @@ class Settings:
     smtp_from: str
     smtp_security: str  # starttls, ssl or none
     reminder_days: int
+    return_window_days: int  # client retention: a return within this many days of a first visit
 
 
 def _flag(value: str | None, default: bool = False) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def return_window_days(value: str | None) -> int:
+    """``ENGAGE_RETURN_WINDOW_DAYS`` as a number of days from 1 to 730 (default 90)."""
+    if value is None or not value.strip():
+        return DEFAULT_RETURN_WINDOW_DAYS
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_RETURN_WINDOW_DAYS:
+        raise SettingsError(
+            f"ENGAGE_RETURN_WINDOW_DAYS must be a whole number of days from 1 to "
+            f"{MAX_RETURN_WINDOW_DAYS}, not {value!r}"
+        )
+    return int(text)
 
 
 @lru_cache(maxsize=1)
@@ -59,6 +80,7 @@ def get_settings() -> Settings:
         smtp_from=env.get("ENGAGE_SMTP_FROM", "engage <no-reply@localhost>"),
         smtp_security=(env.get("ENGAGE_SMTP_SECURITY") or "starttls").lower(),
         reminder_days=int(env.get("ENGAGE_REMINDER_DAYS", "3")),
+        return_window_days=return_window_days(env.get("ENGAGE_RETURN_WINDOW_DAYS")),
     )
 
 

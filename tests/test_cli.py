@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from engage.cli import main
 from engage.db.engine import configure
-from engage.db.tables import Person, Unit, User
+from engage.db.tables import ClientMetric, Person, Unit, User
 from tests.factories import SMALL_ROSTER, SMALL_UNITS, units_csv
 
 
@@ -61,6 +61,80 @@ def test_bad_import_exits_1_names_the_row_and_changes_nothing(dbfile: str, tmp_p
     assert "row 3, column parent_id: unknown parent unit 'NOWHERE'" in out
     assert "nothing was imported" in out
     assert count(Unit, dbfile) == 10
+
+
+def retention(url: str) -> dict[tuple[str, str], tuple[float, int | None, str]]:
+    configure(url)
+    rows = asyncio.run(
+        ClientMetric.select(
+            ClientMetric.unit.code,
+            ClientMetric.month,
+            ClientMetric.value,
+            ClientMetric.n,
+            ClientMetric.source,
+        )
+        .where(ClientMetric.metric == "client_retention")
+        .run()
+    )
+    return {
+        (r["unit.code"], f"{r['month']:%Y-%m}"): (r["value"], r["n"], r["source"]) for r in rows
+    }
+
+
+def test_import_outcomes_and_visits_with_a_window(dbfile: str, tmp_path: Path) -> None:
+    (tmp_path / "units.csv").write_bytes(SMALL_UNITS)
+    invoke("import", "units", str(tmp_path / "units.csv"), "-d", dbfile)
+    outcomes = tmp_path / "outcomes.csv"
+    outcomes.write_bytes(
+        b"unit_id,month,metric,value,n\nT1,2024-01,csat,4.5,\nT2,2024-01,client_retention,0.7,30\n"
+    )
+    code, out = invoke("import", "outcomes", str(outcomes), "-d", dbfile)
+    assert code == 0, out
+    assert "outcomes: 2 rows read — 2 created" in out
+    visits = tmp_path / "visits.csv"
+    visits.write_bytes(
+        b"client_id,unit_id,visited_on\n"
+        b"k1,T1,2024-01-05\nk1,T1,2024-02-24\nk2,T1,2024-01-10\nk3,T2,2024-06-30\n"
+    )
+    code, out = invoke("import", "visits", str(visits), "-d", dbfile)
+    assert code == 0, out
+    assert "visits: 4 rows read — 1 created" in out and "within 90 days" in out
+    stored = retention(dbfile)
+    assert stored[("T1", "2024-01")] == (0.5, 2, "visits")  # k1 back after 50 days
+    assert stored[("T2", "2024-01")] == (0.7, 30, "outcomes")  # not in the visits file
+    code, out = invoke("import", "visits", str(visits), "--window-days", "30", "-d", dbfile)
+    assert code == 0, out
+    assert "1 updated" in out and "within 30 days" in out
+    assert retention(dbfile)[("T1", "2024-01")] == (0.0, 2, "visits")
+    code, out = invoke("import", "visits", str(visits), "--window-days", "0", "-d", dbfile)
+    assert code == 2 and "--window-days" in out
+    code, out = invoke("import", "outcomes", str(visits), "--window-days", "30", "-d", dbfile)
+    assert code == 2 and "No such option" in out
+    bad = tmp_path / "bad_visits.csv"
+    bad.write_bytes(b"client_id,unit_id,visited_on\nk1,T1,2024-01-05\n,T9,2024-02-31\n")
+    code, out = invoke("import", "visits", str(bad), "-d", dbfile)
+    assert code == 1
+    assert "row 3, column client_id: is empty" in out
+    assert "row 3, column unit_id: unknown unit 'T9'" in out
+    assert "row 3, column visited_on: '2024-02-31' is not a date YYYY-MM-DD" in out
+    assert retention(dbfile)[("T1", "2024-01")] == (0.0, 2, "visits")
+
+
+def test_a_bad_return_window_setting_is_a_clear_error(
+    dbfile: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engage.settings import get_settings
+
+    (tmp_path / "visits.csv").write_bytes(b"client_id,unit_id,visited_on\nk1,T1,2024-01-05\n")
+    monkeypatch.setenv("ENGAGE_RETURN_WINDOW_DAYS", "1000")
+    get_settings.cache_clear()
+    try:
+        code, out = invoke("import", "visits", str(tmp_path / "visits.csv"), "-d", dbfile)
+    finally:
+        monkeypatch.delenv("ENGAGE_RETURN_WINDOW_DAYS")
+        get_settings.cache_clear()
+    assert code == 1
+    assert "ENGAGE_RETURN_WINDOW_DAYS must be a whole number of days from 1 to 730" in out
 
 
 def test_missing_file_is_a_clear_error(dbfile: str) -> None:

@@ -9,6 +9,7 @@ from piccolo.columns import (
     Boolean,
     Bytea,
     Date,
+    DoublePrecision,
     ForeignKey,
     Integer,
     Serial,
@@ -201,6 +202,18 @@ class Pulse(Table, tablename="pulse"):
     created_at = Timestamptz()
 
 
+class ClientMetric(Table, tablename="client_metric"):
+    """A client metric of one unit and month (from outcomes.csv or derived from visits.csv)."""
+
+    id = Serial(primary_key=True)
+    unit = ForeignKey[Unit](Unit, on_delete=OnDelete.restrict, index=True)
+    month = Date()  # first day of the month
+    metric = Varchar(length=40)
+    value = DoublePrecision()
+    n = Integer(null=True, default=None)  # clients at risk / respondents behind the value
+    source = Varchar(length=16, default="outcomes")  # outcomes | visits
+
+
 ALL_TABLES: tuple[type[Table], ...] = (
     Unit,
     Person,
@@ -217,4 +230,5 @@ ALL_TABLES: tuple[type[Table], ...] = (
     Response,
     Answer,
     Pulse,
+    ClientMetric,
 )

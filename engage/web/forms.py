@@ -47,9 +47,10 @@ class SettingsForm(msgspec.Struct):
 
 
 class UploadForm(msgspec.Struct):
-    """An uploaded CSV file."""
+    """An uploaded CSV file (and, for visits, an optional return window in days)."""
 
     file: UploadFile | None = None
+    window_days: str = ""
 
 
 def safe_next(target: str) -> str:

@@ -11,15 +11,16 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
-from litestar.params import Body, FromPath, RawBody
+from litestar.params import Body, FromPath, QueryParameter, RawBody
 from litestar.response import Template
 
 from engage.auth.guards import current_user, requires_role
 from engage.csvio import ImportRejected
-from engage.imports import IMPORTERS, run_import
+from engage.imports import IMPORTERS, WINDOWED, run_import
+from engage.settings import MAX_RETURN_WINDOW_DAYS, get_settings
 from engage.web.forms import UploadForm
 
-ImportKind = Literal["units", "roster", "responses", "items"]
+ImportKind = Literal["units", "roster", "responses", "items", "outcomes", "visits"]
 
 
 class ImportResult(msgspec.Struct):
@@ -62,6 +63,36 @@ class CSVUploadOperation(Operation):
         )
 
 
+def _page(status_code: int = 200, **context: Any) -> Template:
+    """The imports page with ``context`` (a result or the problems of an upload)."""
+    return Template(
+        "imports.html",
+        context={
+            "kinds": list(IMPORTERS),
+            "result": None,
+            "window_default": get_settings().return_window_days,
+            "window_max": MAX_RETURN_WINDOW_DAYS,
+            **context,
+        },
+        status_code=status_code,
+    )
+
+
+def parse_window_days(kind: str, value: str) -> tuple[int | None, str | None]:
+    """The upload form's return window: (days or None for the default, or a problem)."""
+    text = value.strip()
+    if not text:
+        return None, None
+    if kind not in WINDOWED:
+        return None, f"a return window applies only to {', '.join(WINDOWED)} imports"
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_RETURN_WINDOW_DAYS:
+        return None, (
+            f"return window: {text!r} is not a whole number of days from 1 to "
+            f"{MAX_RETURN_WINDOW_DAYS}"
+        )
+    return int(text), None
+
+
 class ImportPagesController(Controller):
     """The HR upload page."""
 
@@ -72,7 +103,7 @@ class ImportPagesController(Controller):
     @get("/", name="imports")
     async def page(self) -> Template:
         """Upload forms with the expected formats."""
-        return Template("imports.html", context={"kinds": list(IMPORTERS), "result": None})
+        return _page()
 
     @post("/{kind:str}", name="import_upload")
     async def upload(
@@ -83,57 +114,31 @@ class ImportPagesController(Controller):
     ) -> Template:
         """Import the uploaded file, then show what happened (or every problem found)."""
         if kind not in IMPORTERS:
-            return Template(
-                "imports.html",
-                context={
-                    "kinds": list(IMPORTERS),
-                    "result": None,
-                    "kind": kind,
-                    "errors": [f"unknown import {kind!r}"],
-                    "total": 1,
-                },
-                status_code=404,
-            )
+            if data.file is not None:
+                await data.file.close()
+            return _page(404, kind=kind, errors=[f"unknown import {kind!r}"], total=1)
         if data.file is None or not data.file.filename:
-            return Template(
-                "imports.html",
-                context={
-                    "kinds": list(IMPORTERS),
-                    "result": None,
-                    "kind": kind,
-                    "errors": ["choose a CSV file to upload"],
-                    "total": 1,
-                },
-                status_code=400,
-            )
+            return _page(400, kind=kind, errors=["choose a CSV file to upload"], total=1)
         try:
             content = await data.file.read()
         finally:
             await data.file.close()
+        window_days, problem = parse_window_days(kind, data.window_days)
+        if problem:
+            return _page(400, kind=kind, filename=data.file.filename, errors=[problem], total=1)
         try:
-            summary = await run_import(kind, content, current_user(request).email)
-        except ImportRejected as exc:
-            return Template(
-                "imports.html",
-                context={
-                    "kinds": list(IMPORTERS),
-                    "result": None,
-                    "kind": kind,
-                    "filename": data.file.filename,
-                    "errors": [str(e) for e in exc.errors],
-                    "total": exc.total,
-                },
-                status_code=422,
+            summary = await run_import(
+                kind, content, current_user(request).email, window_days=window_days
             )
-        return Template(
-            "imports.html",
-            context={
-                "kinds": list(IMPORTERS),
-                "result": summary,
-                "kind": kind,
-                "filename": data.file.filename,
-            },
-        )
+        except ImportRejected as exc:
+            return _page(
+                422,
+                kind=kind,
+                filename=data.file.filename,
+                errors=[str(e) for e in exc.errors],
+                total=exc.total,
+            )
+        return _page(result=summary, kind=kind, filename=data.file.filename)
 
 
 class ImportsApiController(Controller):
@@ -145,11 +150,17 @@ class ImportsApiController(Controller):
 
     @post(
         "/{kind:str}",
-        summary="Import units.csv, roster.csv, responses.csv or items.csv (all or nothing)",
+        summary=(
+            "Import units.csv, roster.csv, responses.csv, items.csv, outcomes.csv or "
+            "visits.csv (all or nothing)"
+        ),
         description=(
             "The request body is the CSV file itself (UTF-8, header row; see the README for "
             "columns). On any bad row nothing changes and the answer is 422 with every problem "
-            "(row, column, reason)."
+            "(row, column, reason). outcomes.csv stores client metrics per unit and month; "
+            "visits.csv stores only the client retention derived from it (share of a month's "
+            "first-time clients who return within `window_days`, default the "
+            "ENGAGE_RETURN_WINDOW_DAYS setting); `window_days` is refused for other kinds."
         ),
         status_code=200,
         operation_class=CSVUploadOperation,
@@ -165,11 +176,24 @@ class ImportsApiController(Controller):
         request: Request[Any, Any, Any],
         kind: FromPath[ImportKind],
         body: RawBody,
+        window_days: Annotated[
+            int | None,
+            QueryParameter(
+                ge=1,
+                le=MAX_RETURN_WINDOW_DAYS,
+                description="visits only: days after a first visit within which a return "
+                "counts (default: the ENGAGE_RETURN_WINDOW_DAYS setting, 90)",
+            ),
+        ] = None,
     ) -> ImportResult:
         """Import one CSV file."""
+        if window_days is not None and kind not in WINDOWED:
+            raise ValidationException(
+                f"window_days applies only to {', '.join(WINDOWED)} imports, not {kind}"
+            )
         if not body:
             raise ValidationException("the request body is empty: send the CSV file as the body")
-        summary = await run_import(kind, body, current_user(request).email)
+        summary = await run_import(kind, body, current_user(request).email, window_days=window_days)
         return ImportResult(
             kind=summary.kind,
             rows=summary.rows,

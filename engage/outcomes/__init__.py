@@ -1,0 +1,1 @@
+"""Client metrics per unit and month: ``outcomes.csv`` as given, ``visits.csv`` derived."""

@@ -1,0 +1,1 @@
+"""Reports from the database: aggregate in SQL, hand plain frames to ``reports``."""

@@ -1,0 +1,120 @@
+"""The linkage report over the API, for HR: the same object as ``engage report linkage``."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, get
+from litestar.params import QueryParameter
+
+from engage.auth.guards import requires_role
+from engage.reporting.linkage import DEFAULT_REPS, DEFAULT_SEED, linkage_report
+
+
+class LinkOut(msgspec.Struct):
+    """One method's answer for one outcome; null numbers could not be computed (see warnings)."""
+
+    outcome: str
+    method: str
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    p_adjusted: float | None
+    n_units: int
+    lag_months: int
+    n_obs: int
+    meaning: str
+    detail: str
+    warnings: list[str]
+
+
+class AggregationOut(msgspec.Struct):
+    """Whether unit means are sound: alpha, ICC(1), ICC(2), median rwg(j) and context."""
+
+    alpha: float | None
+    icc1: float | None
+    icc2: float | None
+    rwg_j_median: float | None
+    alpha_items: int
+    alpha_respondents: int
+    icc_f_p_value: float | None
+    low_agreement_unit_months: int
+    n_units: int
+    n_respondents: int
+    mean_unit_size: float | None
+    warnings: list[str]
+
+
+class OutcomeOut(msgspec.Struct):
+    """How much data an outcome has and the smallest correlation it could detect."""
+
+    outcome: str
+    n_units: int
+    months: int
+    min_detectable_r: float | None
+    warning: str | None
+
+
+class ParametersOut(msgspec.Struct):
+    """Settings the numbers depend on."""
+
+    min_group_size: int
+    seed: int
+    bootstrap_reps: int
+    confidence: float
+    multiple_testing: str
+
+
+class LinkageOut(msgspec.Struct):
+    """The linkage report (DESIGN.md: links and aggregation, plus context)."""
+
+    report: str
+    organisation: str
+    generated_at: str
+    as_of: str
+    parameters: ParametersOut
+    links: list[LinkOut]
+    aggregation: AggregationOut
+    outcomes: list[OutcomeOut]
+    n_units: int
+    n_unit_months: int
+    unit_months_below_threshold: int
+    engagement_sd: float | None
+    warnings: list[str]
+    versions: dict[str, str]
+
+
+class ReportsApiController(Controller):
+    """Organisation-wide reports (HR and admin)."""
+
+    path = "/api/reports"
+    guards = [requires_role("hr")]
+    tags = ["reports"]
+
+    @get(
+        "/linkage",
+        summary="The linkage report: engagement against client and staff outcomes",
+        description=(
+            "Every link of unit engagement with each outcome (Pearson, Spearman, "
+            "ICC(2)-corrected r, lagged MixedLM, binomial GLM, Cox, quartile gap), each with "
+            "its 95% CI, p-value and Benjamini–Hochberg adjusted p-value, over units with at "
+            "least the minimum group size of respondents. Takes seconds on large organisations."
+        ),
+    )
+    async def linkage(
+        self,
+        as_of: Annotated[
+            date | None,
+            QueryParameter(description="Follow staff to this date (default today)."),
+        ] = None,
+        seed: Annotated[int, QueryParameter(description="Bootstrap seed.")] = DEFAULT_SEED,
+        reps: Annotated[
+            int, QueryParameter(ge=100, le=20_000, description="Bootstrap and permutation draws.")
+        ] = DEFAULT_REPS,
+    ) -> LinkageOut:
+        """Compute the report now (reproducible: same data, seed and draws, same numbers)."""
+        _, body = await linkage_report(as_of, seed, reps)
+        return msgspec.convert(body, LinkageOut)

@@ -1,0 +1,113 @@
+"""End to end through the contracts: CSV files in, ``engage report linkage`` JSON out.
+
+An organisation generated here (as another tool would) with a planted link between
+engagement and csat goes in through ``engage import``; the effect must come back out of
+the JSON with the right sign and an interval that excludes zero, and units below the
+minimum group size must be left out.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from engage.cli import main
+from surveys.items import ENGAGEMENT_CODES
+
+LOCATIONS = 40
+MONTHS = 12
+
+
+def _write_org(folder: Path, effect: float, seed: int = 3) -> None:
+    rng = np.random.default_rng(seed)
+    units = ["unit_id,name,parent_id", "ORG,Generated,"]
+    units += [f"L{i:02d},Location {i},ORG" for i in range(LOCATIONS)]
+    latent = rng.normal(0, 0.35, LOCATIONS)
+    z = (latent - latent.mean()) / latent.std()
+    roster = ["employee_id,email,name,unit_id,role,language,hired_on,left_on"]
+    responses = ["wave,unit_id,respondent," + ",".join(ENGAGEMENT_CODES) + ",ENPS,comment"]
+    outcomes = ["unit_id,month,metric,value,n"]
+    for i in range(LOCATIONS):
+        size = 3 if i < 2 else 8  # L00 and L01 stay below k = 5
+        for s in range(size + 2):
+            left = "2025-08-31" if s == 0 else ""
+            roster.append(f"P{i:02d}{s},,Person {i}-{s},L{i:02d},employee,en,2023-03-01,{left}")
+        for m in range(MONTHS):
+            month = f"2025-{m + 1:02d}"
+            people = 3.6 + latent[i] + rng.normal(0, 0.55, size)
+            values = np.clip(np.rint(people[:, None] + rng.normal(0, 0.6, (size, 12))), 1, 5)
+            for r in range(size):
+                cells = ",".join(str(int(v)) for v in values[r])
+                responses.append(f"{month}-15,L{i:02d},{i}-{m}-{r},{cells},{rng.integers(0, 11)},")
+            csat = 4.2 + effect * z[i] + rng.normal(0, 0.12)
+            outcomes.append(f"L{i:02d},{month},csat,{min(max(csat, 1), 5):.4f},50")
+    (folder / "units.csv").write_text("\n".join(units) + "\n")
+    (folder / "roster.csv").write_text("\n".join(roster) + "\n")
+    (folder / "responses.csv").write_text("\n".join(responses) + "\n")
+    (folder / "outcomes.csv").write_text("\n".join(outcomes) + "\n")
+
+
+def _run(*args: str) -> str:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory: pytest.TempPathFactory) -> str:
+    folder = tmp_path_factory.mktemp("generated")
+    _write_org(folder, effect=0.15)
+    db = str(folder / "org.sqlite3")
+    for kind in ("units", "roster", "responses", "outcomes"):
+        _run("import", kind, str(folder / f"{kind}.csv"), "--database", db)
+    return db
+
+
+def test_planted_link_comes_back_through_the_json_contract(imported: str, tmp_path: Path) -> None:
+    out = tmp_path / "linkage.json"
+    _run(
+        "report", "linkage", "--format", "json", "--out", str(out), "--reps", "300", "-d", imported
+    )
+    body = json.loads(out.read_text())
+    links = {(lk["outcome"], lk["method"]): lk for lk in body["links"]}
+    pearson = links[("csat", "pearson")]
+    assert pearson["estimate"] > 0.5 and pearson["ci_low"] > 0 and pearson["p_adjusted"] < 0.05
+    assert pearson["n_units"] == LOCATIONS - 2  # the two small locations are left out
+    assert pearson["lag_months"] == 0
+    assert links[("csat", "quartile_gap")]["ci_low"] > 0
+    assert links[("csat", "lagged_mixedlm")]["lag_months"] == 1
+    assert body["unit_months_below_threshold"] == 2 * MONTHS
+    assert 0.8 < body["aggregation"]["alpha"] < 1
+    for key in ("icc1", "icc2", "rwg_j_median"):
+        assert body["aggregation"][key] is not None
+
+
+def test_json_goes_to_standard_output_and_is_reproducible(imported: str) -> None:
+    first = json.loads(_run("report", "linkage", "--reps", "200", "-d", imported))
+    again = json.loads(_run("report", "linkage", "--reps", "200", "-d", imported))
+    assert first["links"] == again["links"]
+
+
+def test_csv_format(imported: str) -> None:
+    text = _run("report", "linkage", "--format", "csv", "--reps", "200", "-d", imported)
+    header = text.splitlines()[0].split(",")
+    assert header[:9] == [
+        "outcome",
+        "method",
+        "estimate",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "p_adjusted",
+        "n_units",
+        "lag_months",
+    ]
+
+
+def test_unknown_format_is_refused(imported: str) -> None:
+    result = CliRunner().invoke(main, ["report", "linkage", "--format", "xml", "-d", imported])
+    assert result.exit_code == 2 and "xml" in result.output

@@ -1,0 +1,33 @@
+"""Settings read from the environment: the return window for client retention."""
+
+from __future__ import annotations
+
+import pytest
+
+from engage.settings import SettingsError, get_settings, return_window_days
+
+
+@pytest.mark.parametrize(("value", "days"), [(None, 90), ("", 90), (" 30 ", 30), ("730", 730)])
+def test_return_window_days(value: str | None, days: int) -> None:
+    assert return_window_days(value) == days
+
+
+@pytest.mark.parametrize("value", ["0", "731", "-5", "1.5", "ninety", "²"])
+def test_a_bad_return_window_is_a_clear_error(value: str) -> None:
+    with pytest.raises(SettingsError, match="ENGAGE_RETURN_WINDOW_DAYS must be a whole number"):
+        return_window_days(value)
+
+
+def test_the_setting_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENGAGE_RETURN_WINDOW_DAYS", "45")
+    get_settings.cache_clear()
+    try:
+        assert get_settings().return_window_days == 45
+        monkeypatch.setenv("ENGAGE_RETURN_WINDOW_DAYS", "1000")
+        get_settings.cache_clear()
+        with pytest.raises(SettingsError, match="from 1 to 730, not '1000'"):
+            get_settings()
+    finally:
+        monkeypatch.delenv("ENGAGE_RETURN_WINDOW_DAYS")
+        get_settings.cache_clear()
+    assert get_settings().return_window_days == 90
