@@ -16,8 +16,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import statsmodels.api as sm
-from scipy import stats
-from statsmodels.regression.mixed_linear_model import MixedLM
+from scipy import optimize, stats
+from statsmodels.regression.mixed_linear_model import MixedLM, MixedLMParams
 
 from reports.stats.estimate import FEW_CLUSTERS, Estimate, kept_warnings
 
@@ -41,26 +41,86 @@ class RandomInterceptFit:
     warnings: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class ProfiledReml:
+    """REML optimum of a random-intercept model found by profiling (a start for MixedLM)."""
+
+    params: tuple[float, ...]
+    variance_ratio: float  # unit variance / residual variance
+    residual_variance: float
+
+
+def profiled_reml(y: FloatArray, x: FloatArray, groups: npt.ArrayLike) -> ProfiledReml:
+    """Maximise the REML likelihood of ``y = Xβ + u_unit + e`` over one variance ratio.
+
+    With a random intercept only, V⁻¹ of a unit is (I − c·J)/σ² with c = g / (1 + n·g), so
+    every quantity the likelihood needs is a sum per unit: one vectorised pass per
+    evaluation instead of statsmodels' loop over units. Used to start MixedLM at its
+    optimum, which makes it several times faster on thousands of units; MixedLM still does
+    the fit that is reported.
+    """
+    _, codes = np.unique(np.asarray(groups), return_inverse=True)
+    sizes = np.bincount(codes).astype(float)
+    n_obs, p = x.shape
+    sums = np.zeros((sizes.size, p))
+    np.add.at(sums, codes, x)
+    y_sums = np.bincount(codes, weights=y)
+    xtx, xty = x.T @ x, x.T @ y
+
+    def parts(gamma: float) -> tuple[FloatArray, FloatArray, float]:
+        c = gamma / (1.0 + sizes * gamma)
+        a = xtx - (sums * c[:, None]).T @ sums
+        beta = np.linalg.solve(a, xty - (sums * c[:, None]).T @ y_sums)
+        resid = y - x @ beta
+        by_unit = np.bincount(codes, weights=resid, minlength=sizes.size)
+        return a, beta, float(resid @ resid - (c * by_unit * by_unit).sum())
+
+    def objective(log_gamma: float) -> float:
+        gamma = math.exp(log_gamma)
+        a, _, rss = parts(gamma)
+        return 0.5 * (
+            float(np.log1p(sizes * gamma).sum())
+            + float(np.linalg.slogdet(a)[1])
+            + (n_obs - p) * math.log(max(rss, 1e-300))
+        )
+
+    found = optimize.minimize_scalar(
+        objective, bounds=(-20.0, 12.0), method="bounded", options={"xatol": 1e-9}
+    )
+    gamma = math.exp(float(found.x))
+    _, beta, rss = parts(gamma)
+    return ProfiledReml(tuple(beta.tolist()), gamma, rss / (n_obs - p))
+
+
 def fit_random_intercept(
     frame: pd.DataFrame,
     outcome: str,
     predictors: list[str],
     group: str,
     method: str | list[str] | None = None,
+    warm_start: bool = True,
 ) -> RandomInterceptFit:
     """REML fit of ``outcome ~ predictors + (1 | group)``, with its health checked.
 
     Not usable when it did not converge, when the unit variance is on the boundary
     (relative to the residual variance below 1e-6), or when any coefficient came back as
-    exactly 0.0 (the collapse in statsmodels issue #10239).
+    exactly 0.0 (the collapse in statsmodels issue #10239). ``warm_start`` starts the
+    optimiser at the profiled REML optimum (``profiled_reml``).
     """
     exog = sm.add_constant(frame[predictors].to_numpy(dtype=float), has_constant="add")
     names = ["Intercept", *predictors]
     notes: list[str] = []
     try:
         with kept_warnings() as caught:
-            model = MixedLM(frame[outcome].to_numpy(dtype=float), exog, groups=frame[group])
-            result = model.fit(reml=True, method=method)
+            endog = frame[outcome].to_numpy(dtype=float)
+            model = MixedLM(endog, exog, groups=frame[group])
+            start_params = None
+            if warm_start:
+                start = profiled_reml(endog, exog, frame[group].to_numpy())
+                start_params = MixedLMParams.from_components(
+                    fe_params=np.asarray(start.params), cov_re=np.array([[start.variance_ratio]])
+                )
+            result = model.fit(reml=True, method=method, start_params=start_params)
             fe = np.asarray(result.fe_params, dtype=float)
             bse = np.asarray(result.bse_fe, dtype=float)
             unit_var = float(np.asarray(result.cov_re)[0, 0])

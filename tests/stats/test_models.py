@@ -68,7 +68,9 @@ def _collapsing_seed() -> int:
 
 def test_the_10239_collapse_is_caught_not_trusted() -> None:
     data = _collapsing_data(_collapsing_seed())
-    fit = fit_random_intercept(data, "y", ["between", "within"], "unit", method=["lbfgs"])
+    fit = fit_random_intercept(
+        data, "y", ["between", "within"], "unit", method=["lbfgs"], warm_start=False
+    )
     assert fit.converged  # statsmodels says all is well …
     assert fit.params["between"] == 0.0  # … while the between-unit effect is exactly 0.0
     assert not fit.usable
@@ -76,15 +78,48 @@ def test_the_10239_collapse_is_caught_not_trusted() -> None:
     assert any("boundary" in w or "collapsed" in w for w in fit.warnings)
 
 
+def test_a_warm_start_avoids_the_false_collapse() -> None:
+    # The cold lbfgs fit above stopped at zero unit variance; the REML optimum is inside.
+    from reports.stats.panel import profiled_reml
+
+    data = _collapsing_data(_collapsing_seed())
+    fit = fit_random_intercept(data, "y", ["between", "within"], "unit", method=["lbfgs"])
+    x = sm.add_constant(data[["between", "within"]].to_numpy(dtype=float))
+    start = profiled_reml(data["y"].to_numpy(), x, data["unit"].to_numpy())
+    assert fit.usable and fit.unit_variance > 0
+    assert_allclose(list(fit.params.values()), start.params, rtol=1e-5)
+
+
+def test_profiled_reml_finds_the_statsmodels_optimum() -> None:
+    from reports.stats.panel import profiled_reml
+
+    path = Path(statsmodels.__file__).parent / "regression/tests/results/dietox.csv"
+    data = pd.read_csv(path)
+    x = sm.add_constant(data[["Time"]].to_numpy(dtype=float))
+    start = profiled_reml(data["Weight"].to_numpy(dtype=float), x, data["Pig"].to_numpy())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = smf.mixedlm("Weight ~ Time", data, groups=data["Pig"]).fit(reml=True)
+    assert_allclose(start.params, ref.fe_params.to_numpy(), rtol=1e-6)
+    assert_allclose(
+        start.variance_ratio * start.residual_variance, ref.cov_re.iloc[0, 0], rtol=1e-4
+    )
+    assert_allclose(start.residual_variance, ref.scale, rtol=1e-5)
+
+
 def test_lagged_model_falls_back_to_clustered_ols_when_mixedlm_collapses() -> None:
+    # No unit effect beyond engagement, and noise centred within each unit: units vary
+    # less than chance, so the REML optimum of the unit variance is exactly zero.
     rng = np.random.default_rng(5)
     rows = []
     for seed_unit in range(40):
         level = rng.normal(3.6, 0.3)
+        noise = rng.normal(0, 0.2, 9)
+        noise -= noise.mean()
         y = 4.0
         for t in range(8):
             rows.append((seed_unit, pd.Period("2025-01", "M") + t, level, y))
-            y = 4.0 + 0.4 * (level - 3.6) + rng.normal(0, 0.2)  # no unit effect beyond engagement
+            y = 4.0 + 0.4 * (level - 3.6) + noise[t + 1]
     panel = pd.DataFrame(rows, columns=["unit", "month", "engagement", "outcome"])
     lagged = lagged_rows(panel)
     with warnings.catch_warnings():
