@@ -70,7 +70,7 @@ def profiled_reml(y: FloatArray, x: FloatArray, groups: npt.ArrayLike) -> Profil
     def parts(gamma: float) -> tuple[FloatArray, FloatArray, float]:
         c = gamma / (1.0 + sizes * gamma)
         a = xtx - (sums * c[:, None]).T @ sums
-        beta = np.linalg.solve(a, xty - (sums * c[:, None]).T @ y_sums)
+        beta = np.asarray(np.linalg.solve(a, xty - (sums * c[:, None]).T @ y_sums), dtype=float)
         resid = y - x @ beta
         by_unit = np.bincount(codes, weights=resid, minlength=sizes.size)
         return a, beta, float(resid @ resid - (c * by_unit * by_unit).sum())
@@ -81,7 +81,7 @@ def profiled_reml(y: FloatArray, x: FloatArray, groups: npt.ArrayLike) -> Profil
         return 0.5 * (
             float(np.log1p(sizes * gamma).sum())
             + float(np.linalg.slogdet(a)[1])
-            + (n_obs - p) * math.log(max(rss, 1e-300))
+            + (n_obs - p) * math.log(max(float(rss), 1e-300))
         )
 
     found = optimize.minimize_scalar(
