@@ -78,11 +78,12 @@ def profiled_reml(y: FloatArray, x: FloatArray, groups: npt.ArrayLike) -> Profil
     def objective(log_gamma: float) -> float:
         gamma = math.exp(log_gamma)
         a, _, rss = parts(gamma)
-        return 0.5 * (
+        value: float = 0.5 * (
             float(np.log1p(sizes * gamma).sum())
             + float(np.linalg.slogdet(a)[1])
             + (n_obs - p) * math.log(max(float(rss), 1e-300))
         )
+        return value
 
     found = optimize.minimize_scalar(
         objective, bounds=(-20.0, 12.0), method="bounded", options={"xatol": 1e-9}
