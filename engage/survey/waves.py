@@ -25,6 +25,7 @@ from engage.db.tables import (
     WaveAudience,
     WaveUnitCount,
 )
+from reports.gate import shown_units
 from surveys.anonymity import Thresholds
 
 MAX_NAME = 200
@@ -384,7 +385,7 @@ async def unit_rates(wave_id: int, scope_path: str | None) -> list[UnitRate]:
     if scope_path is not None:
         query = query.where(Unit.path.like(f"{scope_path}%"))
     units = await query.order_by(Unit.path).run()
-    visible = suppress_small_remainders(
+    visible = shown_units(
         {u["id"]: u["path"] for u in all_units}, {i: t[0] for i, t in totals.items()}, k
     )
     out = []
@@ -424,38 +425,3 @@ async def _live_subtree_counts(
             t[0] += invited
             t[1] += answered
     return totals
-
-
-def suppress_small_remainders(paths: dict[int, str], sizes: dict[int, int], k: int) -> set[int]:
-    """Units whose counts may be shown: at least k people, and no parent minus its shown
-    children leaving a group of 1 to k-1 people (which subtraction would expose).
-
-    ``paths`` maps unit id to its materialised path and ``sizes`` to its subtree size.
-    Hiding a unit hides its whole subtree; the smallest shown child goes first. A unit
-    below k has only smaller units below it, so those are hidden too.
-    """
-    children: dict[int, list[int]] = {}
-    for unit, path in paths.items():
-        parts = [int(p) for p in path.strip("/").split("/")]
-        if len(parts) > 1:
-            children.setdefault(parts[-2], []).append(unit)
-    shown = {u for u, n in sizes.items() if n >= k}
-
-    def hide_subtree(unit: int) -> None:
-        prefix = paths[unit]
-        for other, path in paths.items():
-            if path.startswith(prefix):
-                shown.discard(other)
-
-    changed = True
-    while changed:
-        changed = False
-        for unit in sorted(shown, key=lambda u: paths[u]):
-            kids = [c for c in children.get(unit, []) if sizes.get(c, 0) > 0]
-            visible_kids = [c for c in kids if c in shown]
-            remainder = sizes[unit] - sum(sizes[c] for c in visible_kids)
-            if 0 < remainder < k and visible_kids:
-                hide_subtree(min(visible_kids, key=lambda c: (sizes[c], paths[c])))
-                changed = True
-                break
-    return shown

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import random
 
-from engage.survey.waves import suppress_small_remainders
+from reports.gate import shown_units as suppress_small_remainders
 
 #   1 (root) ─ 2 ─ 4, 5
 #            └ 3 ─ 6
