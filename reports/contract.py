@@ -72,6 +72,7 @@ def linkage_json(report: LinkageReport, context: dict[str, Any]) -> dict[str, An
             "n_units": agg.n_units,
             "n_respondents": agg.n_respondents,
             "mean_unit_size": _number(agg.mean_unit_size),
+            "waves": agg.waves,
             "warnings": list(agg.warnings),
         },
         "outcomes": [

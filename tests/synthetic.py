@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from reports.stats.linkage import AlphaMoments, LinkageInput
+from reports.stats.linkage import LinkageInput
 
 ITEMS = tuple(f"E{i:02d}" for i in range(1, 13))
 
@@ -60,8 +60,17 @@ def synthetic_org(
             enps = np.clip(np.rint(2 * people - 0.5 + rng.normal(0, 1.5, size[g])), 0, 10)
             for r in range(size[g]):
                 answer_rows.append((g, month, r, *values[r]))
+            totals = values.sum(axis=1)
+            complete = {
+                "n_complete": size[g],
+                "t_sum": totals.sum(),
+                "t_sq": (totals**2).sum(),
+                **{f"cs_{c.lower()}": values[:, i].sum() for i, c in enumerate(ITEMS)},
+                **{f"cq_{c.lower()}": (values[:, i] ** 2).sum() for i, c in enumerate(ITEMS)},
+            }
             cell_rows.append(
                 {
+                    **complete,
                     "unit": g,
                     "month": month,
                     "k": 5,
@@ -113,13 +122,6 @@ def synthetic_org(
             people_rows.append((person, g, hired.date(), left.date() if left < horizon else None))
             person += 1
     people = pd.DataFrame(people_rows, columns=["person", "unit", "hired_on", "left_on"])
-    matrix = answers[list(ITEMS)].to_numpy(dtype=float)
-    alpha = AlphaMoments(
-        items=ITEMS,
-        n=len(matrix),
-        item_variances=tuple(matrix.var(axis=0, ddof=1).tolist()),
-        total_variance=float(matrix.sum(axis=1).var(ddof=1)),
-    )
     data = LinkageInput(
         cells=pd.DataFrame(cell_rows),
         item_cells=pd.DataFrame(
@@ -127,7 +129,6 @@ def synthetic_org(
         ),
         outcomes=outcomes,
         people=people,
-        alpha=alpha,
         aggregation_units=frozenset(range(units)),
         as_of=horizon.date(),
         bootstrap_reps=reps,

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from engage.db.tables import ClientMetric, OrgSettings, Person, Response, Unit, Wave
-from reports.stats.linkage import AlphaMoments, LinkageInput
+from reports.stats.linkage import ALPHA_COLUMNS, LinkageInput
 from surveys.anonymity import Thresholds
 from surveys.items import ENGAGEMENT_CODES
 from surveys.scoring import MIN_ANSWERED_SHARE
@@ -185,7 +185,11 @@ async def load_linkage_input(
         # No client metrics yet: analyse the units that hold responses themselves.
         analysis = set(raw["unit"].astype(int))
     mapping, lowest = analysis_map(units, analysis)
-    cells, item_cells, alpha = _roll_up(raw, enps, waves, mapping)
+    cells, item_cells = _roll_up(raw, enps, waves, mapping)
+    inside = mapping[mapping["leaf"].isin(analysis)]
+    ancestors: dict[object, frozenset[object]] = {}
+    for leaf, unit in zip(inside["leaf"].tolist(), inside["unit"].tolist(), strict=True):
+        ancestors[int(leaf)] = ancestors.get(int(leaf), frozenset()) | {int(unit)}
     nearest = nearest_analysis_unit(units, analysis)
     people_rows = await Person.select(Person.id, Person.unit, Person.hired_on, Person.left_on).run()
     people = pd.DataFrame(people_rows, columns=["id", "unit", "hired_on", "left_on"])
@@ -201,9 +205,9 @@ async def load_linkage_input(
         item_cells=item_cells,
         outcomes=outcomes,
         people=people,
-        alpha=alpha,
         aggregation_units=frozenset(int(u) for u in lowest),
         as_of=as_of,
+        ancestors=ancestors,
         seed=seed,
         bootstrap_reps=bootstrap_reps,
     )
@@ -212,24 +216,22 @@ async def load_linkage_input(
 
 def _roll_up(
     raw: pd.DataFrame, enps: pd.DataFrame, waves: pd.DataFrame, mapping: pd.DataFrame
-) -> tuple[pd.DataFrame, pd.DataFrame, AlphaMoments | None]:
-    """Leaf sums → analysis-unit × month sums; item sums long; alpha moments over everything."""
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Leaf sums → analysis-unit × month sums (scores, eNPS, alpha moments); item sums long."""
     codes = [c.lower() for c in ENGAGEMENT_CODES]
-    empty_cells = pd.DataFrame(columns=["unit", "month", "k", *SCORE_COLUMNS, *ENPS_COLUMNS])
+    sums = [*SCORE_COLUMNS, *ENPS_COLUMNS, *ALPHA_COLUMNS]
+    empty_cells = pd.DataFrame(columns=["unit", "month", "k", *sums])
     empty_items = pd.DataFrame(columns=["unit", "month", "item", "n", "total", "sq_total"])
     if raw.empty:
-        return empty_cells, empty_items, None
+        return empty_cells, empty_items
     raw = raw.apply(pd.to_numeric)
     if not enps.empty:
         raw = raw.merge(enps.apply(pd.to_numeric), on=["unit", "wave"], how="left")
     else:
         raw = raw.assign(enps_n=0, promoters=0, detractors=0)
-    raw[ENPS_COLUMNS] = raw[ENPS_COLUMNS].fillna(0)
-    alpha = _alpha_moments(raw, codes)
     wave_info = waves[["id", "month", "k"]].rename(columns={"id": "wave"})
     raw = raw.merge(wave_info, on="wave", how="inner")
     rolled = raw.merge(mapping, left_on="unit", right_on="leaf", suffixes=("_leaf", ""))
-    sums = [*SCORE_COLUMNS, *ENPS_COLUMNS]
     item_sum_cols = [f"{p}_{c}" for c in codes for p in ("c", "s", "q")]
     rolled[sums + item_sum_cols] = rolled[sums + item_sum_cols].fillna(0)
     grouped = rolled.groupby(["unit", "month"], sort=True)
@@ -244,25 +246,7 @@ def _roll_up(
         part["item"] = code
         long.append(part[part["n"] > 0])
     item_cells = pd.concat(long, ignore_index=True) if long else empty_items
-    return cells, item_cells, alpha
-
-
-def _alpha_moments(raw: pd.DataFrame, codes: list[str]) -> AlphaMoments | None:
-    """Item and total-score variances over responses that answered every engagement item."""
-    n = float(raw["n_complete"].sum())
-    if n < 2:
-        return None
-    variances = []
-    for c in codes:
-        s, q = float(raw[f"cs_{c}"].fillna(0).sum()), float(raw[f"cq_{c}"].fillna(0).sum())
-        variances.append((q - s * s / n) / (n - 1))
-    t, tq = float(raw["t_sum"].fillna(0).sum()), float(raw["t_sq"].fillna(0).sum())
-    return AlphaMoments(
-        items=tuple(ENGAGEMENT_CODES),
-        n=int(n),
-        item_variances=tuple(variances),
-        total_variance=(tq - t * t / n) / (n - 1),
-    )
+    return cells, item_cells
 
 
 async def organisation() -> dict[str, Any]:

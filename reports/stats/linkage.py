@@ -8,6 +8,7 @@ anything is computed, so nothing downstream can see them.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -19,7 +20,11 @@ from reports.stats.estimate import Estimate
 from reports.stats.multiplicity import benjamini_hochberg
 from reports.stats.panel import lagged_mixedlm
 from reports.stats.power import minimum_detectable_correlation, too_few_units_warning
-from reports.stats.psychometrics import alpha_from_variances, icc_from_group_stats, rwg_j
+from reports.stats.psychometrics import (
+    alpha_from_variances,
+    icc_from_group_stats,
+    uniform_null_variance,
+)
 from reports.stats.quartiles import quartile_gap
 from reports.stats.retention import binomial_retention
 from reports.stats.scores import cell_scores
@@ -41,9 +46,22 @@ STAFF_TURNOVER = "staff_turnover"
 LOW_AGREEMENT = 0.70
 
 
+#: Engagement item codes, for the complete-response columns of a cell.
+ITEMS = tuple(f"E{i:02d}" for i in range(1, 13))
+#: Additive columns of a cell over its complete responses (every engagement item answered):
+#: how many, the sum and sum of squares of their totals, and of each item.
+ALPHA_COLUMNS = (
+    "n_complete",
+    "t_sum",
+    "t_sq",
+    *(f"cs_{c.lower()}" for c in ITEMS),
+    *(f"cq_{c.lower()}" for c in ITEMS),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class AlphaMoments:
-    """What Cronbach's alpha needs, summed in the database over complete responses."""
+    """What Cronbach's alpha needs, summed over the complete responses of shown cells."""
 
     items: tuple[str, ...]
     n: int
@@ -51,25 +69,44 @@ class AlphaMoments:
     total_variance: float
 
 
+def alpha_moments(cells: pd.DataFrame) -> AlphaMoments | None:
+    """Alpha's moments from the complete-response sums of ``cells`` (None without them)."""
+    if not set(ALPHA_COLUMNS) <= set(cells.columns):
+        return None
+    n = float(cells["n_complete"].sum())
+    if n < 2:
+        return None
+    variances = []
+    for code in ITEMS:
+        total = float(cells[f"cs_{code.lower()}"].sum())
+        squares = float(cells[f"cq_{code.lower()}"].sum())
+        variances.append((squares - total * total / n) / (n - 1))
+    t_sum, t_sq = float(cells["t_sum"].sum()), float(cells["t_sq"].sum())
+    return AlphaMoments(ITEMS, int(n), tuple(variances), (t_sq - t_sum * t_sum / n) / (n - 1))
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class LinkageInput:
     """Aggregated data for one report.
 
-    cells: unit, month (Period[M]), k (the wave's minimum group size) and the additive
-    score sums of ``reports.stats.scores.SUM_COLUMNS``. item_cells: unit, month, item, n,
-    total, sq_total (engagement item answers). outcomes: unit, month, metric, value, n.
+    cells: unit, month (Period[M]), k (the wave's minimum group size), the additive
+    score sums of ``reports.stats.scores.SUM_COLUMNS`` and, for alpha, ``ALPHA_COLUMNS``
+    (so alpha, like everything else, only sees cells that pass the gate). item_cells:
+    unit, month, item, n, total, sq_total (engagement item answers). outcomes: unit,
+    month, metric, value, n.
     people: person, unit, hired_on, left_on (the roster mapped onto the same units).
     aggregation_units: the units that do not contain another analysis unit (so nobody is
-    counted twice in ICC and rwg).
+    counted twice in alpha, ICC and rwg). ancestors: unit → the analysis units that contain
+    it, so an outcome reported at two levels is analysed at the lowest only.
     """
 
     cells: pd.DataFrame
     item_cells: pd.DataFrame
     outcomes: pd.DataFrame
     people: pd.DataFrame
-    alpha: AlphaMoments | None
     aggregation_units: frozenset[object]
     as_of: date
+    ancestors: Mapping[object, frozenset[object]] = field(default_factory=dict)
     scale_points: int = 5
     seed: int = 20261123
     bootstrap_reps: int = 2000
@@ -109,6 +146,7 @@ class Aggregation:
     n_units: int
     n_respondents: int
     mean_unit_size: float
+    waves: int = 0
     warnings: tuple[str, ...] = ()
 
 
@@ -121,6 +159,7 @@ class OutcomeSummary:
     months: int
     min_detectable_r: float
     warning: str | None
+    left_out_containing: int = 0
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -152,26 +191,31 @@ def gate_cells(cells: pd.DataFrame) -> tuple[pd.DataFrame, int]:
 def aggregation_checks(
     gated: pd.DataFrame,
     item_cells: pd.DataFrame,
-    alpha: AlphaMoments | None,
     units: frozenset[object],
     scale_points: int,
 ) -> Aggregation:
-    """Alpha, ICC(1)/ICC(2) over the lowest analysis units, and the median rwg(j) of their cells."""
+    """Alpha, ICC(1)/ICC(2) and rwg(j) over the shown cells of the lowest analysis units.
+
+    ICC is computed wave by wave (a wave's respondents are distinct people; pooling waves
+    would count the same person again each month and overstate ICC(2)) and the median over
+    waves is reported. rwg(j) is per unit-month, summarised by its median.
+    """
     notes: list[str] = []
     base = gated[gated["unit"].isin(units)]
-    pooled = base.groupby("unit")[["n", "score_sum", "score_sq_sum"]].sum()
-    means = pooled["score_sum"] / pooled["n"]
-    icc = icc_from_group_stats(
-        pooled["n"], means, pooled["score_sq_sum"] - pooled["score_sum"] * means
-    )
-    keys = base[["unit", "month"]]
-    items = item_cells.merge(keys, on=["unit", "month"], how="inner")
-    items = items[items["n"] >= 2]
-    variance = (items["sq_total"] - items["total"] ** 2 / items["n"]) / (items["n"] - 1)
-    items = items.assign(variance=variance.clip(lower=0))
-    rwg = items.groupby(["unit", "month"])["variance"].apply(
-        lambda v: rwg_j(v.to_numpy(dtype=float), scale_points)
-    )
+    per_wave = []
+    for _, cells in base.groupby("month"):
+        means = cells["score_sum"] / cells["n"]
+        per_wave.append(
+            icc_from_group_stats(
+                cells["n"], means, cells["score_sq_sum"] - cells["score_sum"] * means
+            )
+        )
+    usable = [g for g in per_wave if math.isfinite(g.icc1)]
+    icc1 = float(np.median([g.icc1 for g in usable])) if usable else float("nan")
+    icc2 = float(np.median([g.icc2 for g in usable])) if usable else float("nan")
+    icc_p = float(np.median([g.p_value for g in usable])) if usable else float("nan")
+    size = float(np.median([g.mean_group_size for g in usable])) if usable else float("nan")
+    rwg = _rwg_by_cell(base[["unit", "month"]], item_cells, scale_points)
     rwg_median = float(rwg.median()) if len(rwg) else float("nan")
     low = int((rwg < LOW_AGREEMENT).sum())
     if low:
@@ -179,9 +223,10 @@ def aggregation_checks(
             f"{low} of {len(rwg)} unit-months have low agreement (rwg(j) < {LOW_AGREEMENT:.2f}): "
             "their members see the unit differently, so its mean hides a split"
         )
-    if alpha is not None:
-        alpha_value = alpha_from_variances(alpha.item_variances, alpha.total_variance)
-        alpha_items, alpha_n = len(alpha.items), alpha.n
+    moments = alpha_moments(base)
+    if moments is not None:
+        alpha_value = alpha_from_variances(moments.item_variances, moments.total_variance)
+        alpha_items, alpha_n = len(moments.items), moments.n
     else:
         alpha_value, alpha_items, alpha_n = float("nan"), 0, 0
         notes.append("alpha needs responses that answered every engagement item; there are none")
@@ -189,25 +234,43 @@ def aggregation_checks(
         notes.append(
             f"Cronbach's alpha is {alpha_value:.2f} (< 0.70): the items hang together poorly"
         )
-    if math.isfinite(icc.icc2) and icc.icc2 < 0.7:
+    if math.isfinite(icc2) and icc2 < 0.7:
         notes.append(
-            f"ICC(2) is {icc.icc2:.2f} (< 0.70): unit means are not very reliable, "
+            f"ICC(2) is {icc2:.2f} (< 0.70): a unit's mean in one wave is not very reliable, "
             "which weakens every correlation (see pearson_corrected)"
         )
     return Aggregation(
         alpha=alpha_value,
         alpha_items=alpha_items,
         alpha_respondents=alpha_n,
-        icc1=icc.icc1,
-        icc2=icc.icc2,
-        icc_f_p_value=icc.p_value,
+        icc1=icc1,
+        icc2=icc2,
+        icc_f_p_value=icc_p,
         rwg_j_median=rwg_median,
         low_agreement_cells=low,
-        n_units=icc.n_groups,
-        n_respondents=icc.n_respondents,
-        mean_unit_size=icc.mean_group_size,
+        n_units=int(base["unit"].nunique()),
+        n_respondents=int(base["n"].sum()),
+        mean_unit_size=size,
+        waves=len(usable),
         warnings=tuple(notes),
     )
+
+
+def _rwg_by_cell(keys: pd.DataFrame, item_cells: pd.DataFrame, scale_points: int) -> pd.Series:
+    """rwg(j) of each shown unit-month from its item sums (vectorised)."""
+    items = item_cells.merge(keys, on=["unit", "month"], how="inner")
+    items = items[items["n"] >= 2]
+    if items.empty:
+        return pd.Series(dtype=float)
+    variance = ((items["sq_total"] - items["total"] ** 2 / items["n"]) / (items["n"] - 1)).clip(
+        lower=0
+    )
+    grouped = items.assign(variance=variance).groupby(["unit", "month"])["variance"]
+    mean_var, j = grouped.mean(), grouped.count()
+    ratio = mean_var / uniform_null_variance(scale_points)
+    agreement = j * (1.0 - ratio)
+    value = agreement / (agreement + ratio)
+    return value.where(ratio < 1.0, 0.0)
 
 
 def _unit_outcome(series: pd.DataFrame) -> pd.Series:
@@ -263,6 +326,7 @@ def _outcome_links(
     sd: float,
     data: LinkageInput,
 ) -> tuple[list[Link], OutcomeSummary, pd.Series]:
+    rows, containers = lowest_level(rows, data.ancestors)
     outcome_by_unit = _unit_outcome(rows)
     both = pd.concat(
         [unit_engagement.rename("engagement"), outcome_by_unit.rename("outcome")],
@@ -324,7 +388,7 @@ def _outcome_links(
         )
         links.append(
             _from_estimate(
-                binomial_retention(glm_rows, engagement_sd=sd),
+                binomial_retention(glm_rows, engagement_sd=sd, seed=data.seed),
                 name,
                 "binomial_glm",
                 0,
@@ -347,8 +411,24 @@ def _outcome_links(
         months=int(rows["month"].nunique()),
         min_detectable_r=minimum_detectable_correlation(n_units),
         warning=too_few_units_warning(n_units, name),
+        left_out_containing=containers,
     )
     return links, summary, outcome_by_unit.rename(name)
+
+
+def lowest_level(
+    rows: pd.DataFrame, ancestors: Mapping[object, frozenset[object]]
+) -> tuple[pd.DataFrame, int]:
+    """Drop units that contain another unit with the same outcome; return how many.
+
+    A region's engagement is its locations' respondents again: analysing both would count
+    them twice and make every interval too narrow.
+    """
+    units = set(rows["unit"])
+    containing = {a for u in units for a in ancestors.get(u, frozenset()) if a != u and a in units}
+    if not containing:
+        return rows, 0
+    return rows[~rows["unit"].isin(containing)].reset_index(drop=True), len(containing)
 
 
 def build_report(data: LinkageInput) -> LinkageReport:
@@ -361,7 +441,7 @@ def build_report(data: LinkageInput) -> LinkageReport:
             "were left out"
         )
     aggregation = aggregation_checks(
-        gated, data.item_cells, data.alpha, data.aggregation_units, data.scale_points
+        gated, data.item_cells, data.aggregation_units, data.scale_points
     )
     sd = float(gated["engagement"].std()) if len(gated) > 1 else float("nan")
     pooled = gated.groupby("unit")[["n", "score_sum"]].sum()
@@ -403,6 +483,12 @@ def build_report(data: LinkageInput) -> LinkageReport:
             )
             links.extend(found)
             summaries.append(summary)
+            if summary.left_out_containing:
+                notes.append(
+                    f"{name}: {summary.left_out_containing} units that contain other units "
+                    f"with {name} were left out (their respondents would count twice); "
+                    "the analysis uses the lowest level"
+                )
             per_unit.append(by_unit)
             if summary.warning:
                 notes.append(summary.warning)
@@ -410,7 +496,7 @@ def build_report(data: LinkageInput) -> LinkageReport:
             intervals = counting_process(people, gated[["unit", "month", "engagement"]], data.as_of)
             links.append(
                 _from_estimate(
-                    staff_retention_cox(intervals, engagement_sd=sd),
+                    staff_retention_cox(intervals, engagement_sd=sd, seed=data.seed),
                     STAFF_RETENTION,
                     "cox",
                     1,

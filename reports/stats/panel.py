@@ -19,14 +19,9 @@ import statsmodels.api as sm
 from scipy import optimize, stats
 from statsmodels.regression.mixed_linear_model import MixedLM, MixedLMParams
 
-from reports.stats.estimate import FEW_CLUSTERS, Estimate, kept_warnings
+from reports.stats.estimate import FEW_CLUSTERS, WEBB_WEIGHTS, Estimate, kept_warnings
 
 FloatArray = npt.NDArray[np.float64]
-
-#: Webb's six-point weights: better than Rademacher when clusters are very few.
-WEBB_WEIGHTS = np.array(
-    [-math.sqrt(1.5), -1.0, -math.sqrt(0.5), math.sqrt(0.5), 1.0, math.sqrt(1.5)]
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +225,27 @@ def lagged_rows(panel: pd.DataFrame) -> pd.DataFrame:
     return rows.dropna(subset=["engagement", "outcome", "outcome_next"]).reset_index(drop=True)
 
 
+def _degenerate(rows: pd.DataFrame) -> str | None:
+    """Why the lagged design cannot be fitted (a constant or perfectly predicted outcome)."""
+    y = rows["outcome_next"].to_numpy(dtype=float)
+    if np.ptp(y) == 0:
+        return "the outcome never changes, so nothing can predict it"
+    x = sm.add_constant(rows[["engagement", "outcome"]].to_numpy(dtype=float), has_constant="add")
+    if np.linalg.matrix_rank(x) < x.shape[1]:
+        return (
+            "this month's outcome does not vary apart from engagement (or at all), "
+            "so its effect cannot be separated"
+        )
+    beta, *_ = np.linalg.lstsq(x, y, rcond=None)
+    residual = y - x @ beta
+    if float(residual.var()) <= 1e-12 * float(y.var()):
+        return (
+            "next month's outcome is fixed by this month's (e.g. a yearly figure repeated "
+            "every month), so the lagged model has nothing to explain"
+        )
+    return None
+
+
 def lagged_mixedlm(panel: pd.DataFrame, reps: int = 999, seed: int = 20261123) -> Estimate:
     """Effect of engagement(t), per scale point, on outcome(t+1) given outcome(t)."""
     rows = lagged_rows(panel)
@@ -245,6 +261,9 @@ def lagged_mixedlm(panel: pd.DataFrame, reps: int = 999, seed: int = 20261123) -
         )
     if rows["engagement"].std() == 0:
         return Estimate.failed(n_units, n_obs, "not fitted", "engagement does not vary")
+    problem = _degenerate(rows)
+    if problem:
+        return Estimate.failed(n_units, n_obs, "not fitted", problem)
     # Fit on the outcome in SD units (revenue in the thousands upsets the optimiser), then
     # scale the engagement coefficient back to outcome units.
     spread = float(rows["outcome"].std()) or 1.0
@@ -276,15 +295,19 @@ def lagged_mixedlm(panel: pd.DataFrame, reps: int = 999, seed: int = 20261123) -
         )
     x = sm.add_constant(rows[["engagement", "outcome"]].to_numpy(dtype=float), has_constant="add")
     y = rows["outcome_next"].to_numpy(dtype=float)
-    if n_units < FEW_CLUSTERS:
-        beta, low, high, p = wild_cluster_bootstrap(x, y, rows["unit"].to_numpy(), 1, reps, seed)
-        detail = f"OLS fallback, wild cluster bootstrap by unit ({reps} draws, seed {seed})"
-    else:
-        codes = pd.factorize(rows["unit"])[0]
-        ols = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": codes})
-        beta = float(ols.params[1])
-        low, high = (float(v) for v in ols.conf_int()[1])
-        p = float(ols.pvalues[1])
-        detail = "OLS fallback, errors clustered by unit"
+    with kept_warnings() as caught:
+        if n_units < FEW_CLUSTERS:
+            beta, low, high, p = wild_cluster_bootstrap(
+                x, y, rows["unit"].to_numpy(), 1, reps, seed
+            )
+            detail = f"OLS fallback, wild cluster bootstrap by unit ({reps} draws, seed {seed})"
+        else:
+            codes = pd.factorize(rows["unit"])[0]
+            ols = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": codes})
+            beta = float(ols.params[1])
+            low, high = (float(v) for v in ols.conf_int()[1])
+            p = float(ols.pvalues[1])
+            detail = "OLS fallback, errors clustered by unit"
+    notes.extend(caught)
     notes.append("refitted by OLS because the mixed model could not be trusted")
     return Estimate(beta, low, high, p, n_units, n_obs, detail, tuple(notes))

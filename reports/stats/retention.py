@@ -14,10 +14,30 @@ import pandas as pd
 import statsmodels.api as sm
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
-from reports.stats.estimate import Estimate, few_clusters_note, kept_warnings
+from reports.stats.estimate import (
+    Estimate,
+    clustered_t,
+    few_clusters_note,
+    kept_warnings,
+    score_bootstrap_p,
+)
 
 
-def binomial_retention(rows: pd.DataFrame, engagement_sd: float | None = None) -> Estimate:
+def _null_scores(
+    returned: np.ndarray, at_risk: np.ndarray, z: np.ndarray, groups: np.ndarray
+) -> np.ndarray:
+    """Each unit's efficient score for the engagement coefficient under no effect."""
+    share = returned.sum() / at_risk.sum()
+    weight = at_risk * share * (1 - share)
+    centred = z - (weight * z).sum() / weight.sum()
+    scores = np.zeros(int(groups.max()) + 1)
+    np.add.at(scores, groups, centred * (returned - at_risk * share))
+    return scores
+
+
+def binomial_retention(
+    rows: pd.DataFrame, engagement_sd: float | None = None, seed: int = 20261123
+) -> Estimate:
     """Odds ratio per SD of engagement from rows of unit, engagement, returned, at_risk.
 
     ``engagement_sd`` is the SD used to standardise (the report passes one SD for all
@@ -27,7 +47,7 @@ def binomial_retention(rows: pd.DataFrame, engagement_sd: float | None = None) -
     data = data[data["at_risk"] > 0]
     n_units = int(data["unit"].nunique())
     n_obs = len(data)
-    detail = "binomial GLM (logit), errors clustered by unit"
+    detail = "binomial GLM (logit), errors clustered by unit, t with units − 1 df"
     if n_units < 5 or n_obs < 10:
         return Estimate.failed(
             n_units,
@@ -60,15 +80,16 @@ def binomial_retention(rows: pd.DataFrame, engagement_sd: float | None = None) -
         return Estimate.failed(
             n_units, n_obs, detail, *notes, "the binomial model gave no usable SE"
         )
-    low, high = (float(v) for v in result.conf_int()[1])
+    low, high, p_value = clustered_t(beta, se, n_units)
     note = few_clusters_note(n_units)
     if note:
         notes.append(note)
+        p_value = score_bootstrap_p(_null_scores(returned, at_risk, z, groups), seed=seed)
     return Estimate(
         math.exp(beta),
         math.exp(low),
         math.exp(high),
-        float(result.pvalues[1]),
+        p_value,
         n_units,
         n_obs,
         detail,

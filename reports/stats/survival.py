@@ -20,7 +20,13 @@ import pandas as pd
 from scipy import stats
 from statsmodels.duration.hazard_regression import PHReg
 
-from reports.stats.estimate import Estimate, few_clusters_note, kept_warnings
+from reports.stats.estimate import (
+    Estimate,
+    clustered_t,
+    few_clusters_note,
+    kept_warnings,
+    score_bootstrap_p,
+)
 
 #: How long a unit's last engagement measurement stands for it when no newer wave came.
 CARRY_FORWARD_MONTHS = 6
@@ -208,9 +214,14 @@ def counting_process(people: pd.DataFrame, engagement: pd.DataFrame, as_of: date
     return rows[columns].sort_values(["person", "entry"]).reset_index(drop=True)
 
 
-def staff_retention_cox(intervals: pd.DataFrame, engagement_sd: float | None = None) -> Estimate:
+def staff_retention_cox(
+    intervals: pd.DataFrame, engagement_sd: float | None = None, seed: int = 20261123
+) -> Estimate:
     """Hazard ratio of leaving per SD of unit engagement (robust SEs clustered by unit)."""
-    detail = "Cox PH (Efron ties), time-varying unit engagement, errors clustered by unit"
+    detail = (
+        "Cox PH (Efron ties), time-varying unit engagement, errors clustered by unit, "
+        "t with units − 1 df"
+    )
     n_units = int(intervals["unit"].nunique()) if len(intervals) else 0
     n_obs = len(intervals)
     events = int(intervals["event"].sum()) if len(intervals) else 0
@@ -240,14 +251,25 @@ def staff_retention_cox(intervals: pd.DataFrame, engagement_sd: float | None = N
     beta, se = fit.params[0], fit.bse[0]
     if not (math.isfinite(beta) and math.isfinite(se)) or se == 0:
         return Estimate.failed(n_units, n_obs, detail, *notes, "the Cox model gave no usable SE")
+    low, high, p_value = clustered_t(beta, se, n_units)
     note = few_clusters_note(n_units)
     if note:
         notes.append(note)
+        at_null = score_residuals(
+            intervals["entry"].to_numpy(dtype=float),
+            intervals["exit"].to_numpy(dtype=float),
+            intervals["event"].to_numpy(dtype=float),
+            intervals[["engagement"]].to_numpy(dtype=float) / sd,
+            np.zeros(1),
+        )[:, 0]
+        by_unit = np.zeros(int(groups.max()) + 1)
+        np.add.at(by_unit, groups, at_null)
+        p_value = score_bootstrap_p(by_unit, seed=seed)
     return Estimate(
         math.exp(beta),
-        math.exp(fit.ci_low[0]),
-        math.exp(fit.ci_high[0]),
-        fit.p_values[0],
+        math.exp(low),
+        math.exp(high),
+        p_value,
         n_units,
         n_obs,
         detail,
@@ -257,6 +279,9 @@ def staff_retention_cox(intervals: pd.DataFrame, engagement_sd: float | None = N
 
 def monthly_turnover(people: pd.DataFrame, months: pd.PeriodIndex) -> pd.DataFrame:
     """Staff turnover per unit and month: leavers in the month / headcount at its start.
+
+    Headcount counts everyone employed on the 1st (hired that day included); leavers are
+    those of them whose ``left_on`` falls in the month.
 
     ``people``: unit, hired_on, left_on (NaT while employed). Returns unit, month,
     headcount, leavers and rate (NaN when nobody was employed at the start).
@@ -268,7 +293,7 @@ def monthly_turnover(people: pd.DataFrame, months: pd.PeriodIndex) -> pd.DataFra
     for month in months:
         start = month.start_time
         end = (month + 1).start_time
-        present = (hired < start) & (left.isna() | (left >= start))
+        present = (hired <= start) & (left.isna() | (left >= start))
         leaving = present & left.notna() & (left < end)
         frame = pd.DataFrame(
             {"unit": staff["unit"], "present": present.astype(int), "leaving": leaving.astype(int)}

@@ -18,7 +18,8 @@ from engage.db.tables import ClientMetric, Unit
 from engage.reporting.linkage import linkage_report, to_csv
 from engage.reporting.linkage_data import load_linkage_input
 from engage.survey.history_import import import_responses
-from reports.stats.psychometrics import cronbach_alpha
+from reports.stats.linkage import alpha_moments
+from reports.stats.psychometrics import alpha_from_variances, cronbach_alpha
 from surveys.items import ENGAGEMENT_CODES
 from tests.factories import build_small_org
 
@@ -135,14 +136,23 @@ async def test_enps_and_item_sums(seeded: pd.DataFrame) -> None:
 
 async def test_alpha_moments_are_those_of_complete_responses(seeded: pd.DataFrame) -> None:
     data, _ = await load_linkage_input(date(2025, 6, 1))
-    assert data.alpha is not None
+    moments = alpha_moments(data.cells)
+    assert moments is not None
     complete = seeded[list(ENGAGEMENT_CODES)].dropna()
-    assert data.alpha.n == len(complete)
-    from reports.stats.psychometrics import alpha_from_variances
+    assert moments.n == len(complete)
+    assert alpha_from_variances(moments.item_variances, moments.total_variance) == pytest.approx(
+        cronbach_alpha(complete.to_numpy()), rel=1e-10
+    )
 
-    assert alpha_from_variances(
-        data.alpha.item_variances, data.alpha.total_variance
-    ) == pytest.approx(cronbach_alpha(complete.to_numpy()), rel=1e-10)
+
+async def test_alpha_in_the_report_never_sees_a_unit_below_k(seeded: pd.DataFrame) -> None:
+    report, body = await linkage_report(date(2025, 6, 1), bootstrap_reps=200)
+    shown = seeded[seeded["team"] != "T4"]  # Harbour (3 respondents a wave) is left out
+    complete = shown[list(ENGAGEMENT_CODES)].dropna()
+    assert body["aggregation"]["alpha_respondents"] == len(complete)
+    assert report.aggregation.alpha == pytest.approx(cronbach_alpha(complete.to_numpy()), rel=1e-10)
+    scored = (shown[list(ENGAGEMENT_CODES)].notna().sum(axis=1) >= 8).sum()
+    assert body["aggregation"]["n_respondents"] == scored
 
 
 async def test_people_map_to_their_nearest_analysis_unit(seeded: pd.DataFrame) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from reports.contract import linkage_json
@@ -82,11 +84,16 @@ def test_aggregation_matches_the_respondent_level_data(planted) -> None:  # type
     from reports.stats.psychometrics import cronbach_alpha, icc_oneway
 
     items = [c for c in answers.columns if c.startswith("E")]
-    assert report.aggregation.alpha == pytest.approx(cronbach_alpha(answers[items]), rel=1e-9)
-    kept = answers[answers["unit"] >= 4]
-    icc = icc_oneway(kept[items].mean(axis=1), kept["unit"])
-    assert report.aggregation.icc1 == pytest.approx(icc.icc1, rel=1e-9)
-    assert report.aggregation.icc2 == pytest.approx(icc.icc2, rel=1e-9)
+    kept = answers[answers["unit"] >= 4]  # units 0-3 never reach k: not even alpha sees them
+    assert report.aggregation.alpha == pytest.approx(cronbach_alpha(kept[items]), rel=1e-9)
+    assert report.aggregation.alpha_respondents == len(kept)
+    # ICC wave by wave (each wave's respondents are distinct people), then the median.
+    per_wave = [
+        icc_oneway(wave[items].mean(axis=1), wave["unit"]) for _, wave in kept.groupby("month")
+    ]
+    assert report.aggregation.icc1 == pytest.approx(np.median([w.icc1 for w in per_wave]))
+    assert report.aggregation.icc2 == pytest.approx(np.median([w.icc2 for w in per_wave]))
+    assert report.aggregation.waves == 10
     assert 0 < report.aggregation.rwg_j_median <= 1
 
 
@@ -133,3 +140,23 @@ def test_too_few_units_warns_in_plain_words() -> None:
     report = build_report(data)
     assert any("with 10 units" in w for w in report.warnings)
     assert all(np.isfinite(o.min_detectable_r) for o in report.outcomes)
+
+
+def test_an_outcome_at_two_levels_is_analysed_at_the_lowest_only() -> None:
+    data, _ = synthetic_org(7, units=30, months=4, respondents=6, reps=100)
+    # Unit 100 is a region containing units 0-9 and reports csat too.
+    region = data.cells[data.cells["unit"] < 10].groupby("month", as_index=False).sum()
+    region["unit"], region["k"] = 100, 5
+    cells = pd.concat([data.cells, region], ignore_index=True)
+    csat = data.outcomes[data.outcomes["metric"] == "csat"]
+    region_csat = (
+        csat[csat["unit"] < 10].groupby(["month", "metric"], as_index=False)["value"].mean()
+    )
+    region_csat["unit"], region_csat["n"] = 100, 400
+    outcomes = pd.concat([data.outcomes, region_csat], ignore_index=True)
+    ancestors = {u: frozenset({u, 100}) if u < 10 else frozenset({u}) for u in range(30)}
+    ancestors[100] = frozenset({100})
+    report = build_report(replace(data, cells=cells, outcomes=outcomes, ancestors=ancestors))
+    pearson = next(lk for lk in report.links if lk.outcome == "csat" and lk.method == "pearson")
+    assert pearson.n_units == 30
+    assert any("csat: 1 units that contain other units" in w for w in report.warnings)

@@ -45,6 +45,7 @@ class AggregationOut(msgspec.Struct):
     n_units: int
     n_respondents: int
     mean_unit_size: float | None
+    waves: int
     warnings: list[str]
 
 
