@@ -7,7 +7,9 @@ before anything here sees them.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -56,32 +58,29 @@ def _unusable(n: int, a: np.ndarray, b: np.ndarray) -> str | None:
     return None
 
 
-def pearson(x: npt.ArrayLike, y: npt.ArrayLike) -> Correlation:
-    """Pearson r with a Fisher-z 95% CI (n = units) and scipy's exact-t p-value."""
+def _correlate(
+    x: npt.ArrayLike, y: npt.ArrayLike, test: Callable[..., Any], se_scale: float
+) -> Correlation:
     a, b = _pairs(x, y)
     n = int(a.size)
     problem = _unusable(n, a, b)
     if problem:
         nan = float("nan")
         return Correlation(nan, nan, nan, nan, n, (problem,))
-    result = stats.pearsonr(a, b)
+    result = test(a, b)
     r = float(result.statistic)
-    low, high = fisher_z_interval(r, n)
+    low, high = fisher_z_interval(r, n, se_scale=se_scale)
     return Correlation(r, low, high, float(result.pvalue), n)
+
+
+def pearson(x: npt.ArrayLike, y: npt.ArrayLike) -> Correlation:
+    """Pearson r with a Fisher-z 95% CI (n = units) and scipy's exact-t p-value."""
+    return _correlate(x, y, stats.pearsonr, 1.0)
 
 
 def spearman(x: npt.ArrayLike, y: npt.ArrayLike) -> Correlation:
     """Spearman ρ; CI through Fisher's z with Fieller, Hartley & Pearson's SE √(1.06/(n−3))."""
-    a, b = _pairs(x, y)
-    n = int(a.size)
-    problem = _unusable(n, a, b)
-    if problem:
-        nan = float("nan")
-        return Correlation(nan, nan, nan, nan, n, (problem,))
-    result = stats.spearmanr(a, b)
-    rho = float(result.statistic)
-    low, high = fisher_z_interval(rho, n, se_scale=math.sqrt(1.06))
-    return Correlation(rho, low, high, float(result.pvalue), n)
+    return _correlate(x, y, stats.spearmanr, math.sqrt(1.06))
 
 
 def corrected_for_unit_reliability(observed: Correlation, icc2: float) -> Correlation:
