@@ -1,0 +1,200 @@
+"""Charts of the linkage report as plotly figures (plain JSON-able dicts).
+
+Computing stays in ``reports.stats``; these functions only draw its results. Every point
+is an analysis unit that passed the minimum group size, and analysis units of one outcome
+never contain each other, so no chart offers a difference of two shown groups.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+from scipy import stats
+
+from reports.stats.linkage import LinkageReport
+from reports.summary import outcome_title
+
+INK = "#1f2a44"
+ACCENT = "#2f6fde"
+MUTED = "#8a94a6"
+BAND = "rgba(47,111,222,0.15)"
+LAYOUT: dict[str, Any] = {
+    "font": {
+        "family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif",
+        "size": 13,
+        "color": INK,
+    },
+    "paper_bgcolor": "white",
+    "plot_bgcolor": "white",
+    "margin": {"l": 60, "r": 20, "t": 40, "b": 50},
+    "showlegend": False,
+}
+CORRELATIONS = ("pearson", "spearman", "pearson_corrected")
+RATIOS = ("binomial_glm", "cox")
+
+
+def as_json(figure: go.Figure) -> str:
+    """The figure as JSON for ``Plotly.newPlot`` (NaN becomes null)."""
+    return str(pio.to_json(figure, validate=False, remove_uids=True))
+
+
+def _axis(title: str, **extra: Any) -> dict[str, Any]:
+    return {"title": {"text": title}, "gridcolor": "#e6e9ef", "zeroline": False, **extra}
+
+
+def scatter(report: LinkageReport, outcome: str, names: Mapping[Any, str]) -> go.Figure | None:
+    """Units' engagement against an outcome, with the least-squares line and its 95% band."""
+    data = report.analysis_units
+    if outcome not in data.columns:
+        return None
+    rows = data[["unit", "engagement", outcome]].dropna()
+    if len(rows) < 3:
+        return None
+    x = rows["engagement"].to_numpy(dtype=float)
+    y = rows[outcome].to_numpy(dtype=float)
+    labels = [names.get(u, str(u)) for u in rows["unit"]]
+    figure = go.Figure()
+    if np.ptp(x) > 0:
+        slope, intercept = np.polyfit(x, y, 1)
+        grid = np.linspace(x.min(), x.max(), 50)
+        fitted = intercept + slope * grid
+        resid = y - (intercept + slope * x)
+        n = len(x)
+        s = math.sqrt(float((resid**2).sum()) / (n - 2)) if n > 2 else 0.0
+        se = s * np.sqrt(1 / n + (grid - x.mean()) ** 2 / float(((x - x.mean()) ** 2).sum()))
+        t = float(stats.t.ppf(0.975, max(n - 2, 1)))
+        figure.add_trace(
+            go.Scatter(
+                x=np.concatenate([grid, grid[::-1]]),
+                y=np.concatenate([fitted + t * se, (fitted - t * se)[::-1]]),
+                fill="toself",
+                fillcolor=BAND,
+                line={"width": 0},
+                hoverinfo="skip",
+                name="95% band",
+            )
+        )
+        figure.add_trace(
+            go.Scatter(x=grid, y=fitted, mode="lines", line={"color": ACCENT}, hoverinfo="skip")
+        )
+    figure.add_trace(
+        go.Scatter(
+            x=x,
+            y=y,
+            mode="markers",
+            marker={"color": INK, "size": 9, "opacity": 0.8},
+            text=labels,
+            hovertemplate="%{text}<br>engagement %{x:.2f}<br>%{y:.3g}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        **LAYOUT,
+        height=360,
+        xaxis=_axis("Unit engagement (mean score, 1–5)"),
+        yaxis=_axis(outcome_title(outcome)),
+    )
+    return figure
+
+
+def forest(report: LinkageReport, methods: tuple[str, ...], log: bool = False) -> go.Figure | None:
+    """Every estimate of the given methods with its 95% CI, one row each."""
+    links = [lk for lk in report.links if lk.method in methods and math.isfinite(lk.estimate)]
+    if not links:
+        return None
+    labels = [f"{outcome_title(lk.outcome)} · {lk.method.replace('_', ' ')}" for lk in links]
+    clear = [math.isfinite(lk.p_adjusted) and lk.p_adjusted < 0.05 for lk in links]
+    figure = go.Figure(
+        go.Scatter(
+            x=[lk.estimate for lk in links],
+            y=labels,
+            mode="markers",
+            marker={
+                "color": [ACCENT if c else MUTED for c in clear],
+                "size": 10,
+                "symbol": "square",
+            },
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": [lk.ci_high - lk.estimate for lk in links],
+                "arrayminus": [lk.estimate - lk.ci_low for lk in links],
+                "color": INK,
+                "thickness": 1.5,
+            },
+            customdata=[[lk.ci_low, lk.ci_high, lk.p_adjusted, lk.n_units] for lk in links],
+            hovertemplate=(
+                "%{y}<br>%{x:.3f} (95% CI %{customdata[0]:.3f} to %{customdata[1]:.3f})"
+                "<br>adjusted p %{customdata[2]:.3f}, %{customdata[3]} units<extra></extra>"
+            ),
+        )
+    )
+    reference = 1.0 if log else 0.0
+    figure.add_vline(x=reference, line={"color": MUTED, "dash": "dot"})
+    title = "Ratio per SD of engagement (log scale)" if log else "Correlation with engagement"
+    figure.update_layout(
+        **LAYOUT,
+        height=80 + 34 * len(links),
+        xaxis=_axis(title, type="log" if log else "linear", **({} if log else {"range": [-1, 1]})),
+        yaxis={"autorange": "reversed", "automargin": True},
+    )
+    return figure
+
+
+def quartile_bars(report: LinkageReport, outcome: str) -> go.Figure | None:
+    """Mean outcome of the bottom quarter, middle half and top quarter of units, ± 1.96 SE."""
+    data = (
+        report.analysis_units[["engagement", outcome]].dropna()
+        if outcome in report.analysis_units
+        else None
+    )
+    if data is None or len(data) < 8:
+        return None
+    ordered = data.sort_values("engagement", kind="stable")
+    size = len(ordered) // 4
+    groups = {
+        "Bottom quarter": ordered.iloc[:size][outcome],
+        "Middle half": ordered.iloc[size : len(ordered) - size][outcome],
+        "Top quarter": ordered.iloc[len(ordered) - size :][outcome],
+    }
+    means = [float(g.mean()) for g in groups.values()]
+    errors = [
+        1.96 * float(g.std(ddof=1)) / math.sqrt(len(g)) if len(g) > 1 else 0.0
+        for g in groups.values()
+    ]
+    figure = go.Figure(
+        go.Bar(
+            x=list(groups),
+            y=means,
+            marker={"color": [MUTED, "#b7c3d9", ACCENT]},
+            error_y={"type": "data", "array": errors, "color": INK},
+            text=[f"{len(g)} units" for g in groups.values()],
+            hovertemplate="%{x}: %{y:.3g} (%{text})<extra></extra>",
+        )
+    )
+    low = min(m - e for m, e in zip(means, errors, strict=True))
+    high = max(m + e for m, e in zip(means, errors, strict=True))
+    pad = (high - low) * 0.3 or 1.0
+    figure.update_layout(
+        **LAYOUT,
+        height=300,
+        yaxis=_axis(outcome_title(outcome), range=[low - pad, high + pad]),
+        xaxis={"title": {"text": "Units by engagement"}},
+    )
+    return figure
+
+
+def report_charts(report: LinkageReport, names: Mapping[Any, str]) -> dict[str, str]:
+    """Every chart of the report as JSON, keyed by an id the page uses."""
+    charts: dict[str, go.Figure | None] = {
+        "forest-correlations": forest(report, CORRELATIONS),
+        "forest-ratios": forest(report, RATIOS, log=True),
+    }
+    for summary in report.outcomes:
+        charts[f"scatter-{summary.outcome}"] = scatter(report, summary.outcome, names)
+        charts[f"quartiles-{summary.outcome}"] = quartile_bars(report, summary.outcome)
+    return {key: as_json(fig) for key, fig in charts.items() if fig is not None}

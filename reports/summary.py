@@ -1,0 +1,137 @@
+"""Plain-language sentences for the linkage report: what each outcome's results say.
+
+Numbers only from the report itself; a link is called clear only when its Benjamini–
+Hochberg adjusted p-value is under 0.05, and every sentence carries its interval and n.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from reports.stats.linkage import Link, LinkageReport
+
+ALPHA = 0.05
+#: How each outcome is named and its differences written (scale, unit word, decimals).
+OUTCOMES: dict[str, tuple[str, float, str, int]] = {
+    "csat": ("client satisfaction (csat, 1–5)", 1.0, " points", 2),
+    "nps": ("NPS", 1.0, " points", 1),
+    "client_retention": ("first-time clients who came back", 100.0, " percentage points", 1),
+    "revenue": ("monthly revenue", 1.0, "", 0),
+    "staff_turnover": ("monthly staff turnover", 100.0, " percentage points", 2),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeStory:
+    """The sentences told about one outcome, and whether any link is clear."""
+
+    outcome: str
+    title: str
+    sentences: tuple[str, ...]
+    clear: bool
+
+
+def _num(value: float, decimals: int) -> str:
+    return f"{value:,.{decimals}f}".replace("-", "−")
+
+
+def _clear(link: Link) -> bool:
+    return math.isfinite(link.p_adjusted) and link.p_adjusted < ALPHA
+
+
+def _verdict(link: Link) -> str:
+    if _clear(link):
+        return (
+            "a clear link after allowing for the {tests} tests in this report "
+            f"(adjusted p = {link.p_adjusted:.3f})"
+        )
+    return f"not a clear link: chance alone could produce it (adjusted p = {link.p_adjusted:.2f})"
+
+
+def outcome_title(outcome: str) -> str:
+    """How an outcome is called in the report."""
+    if outcome == "staff_retention":
+        return "staff staying"
+    return OUTCOMES.get(outcome, (outcome.replace("_", " "), 1.0, "", 2))[0]
+
+
+def tell(report: LinkageReport, unit_word: str = "units") -> tuple[OutcomeStory, ...]:
+    """One short paragraph per outcome, in the order of the report."""
+    tests = sum(
+        1 for lk in report.links if lk.method != "pearson_corrected" and math.isfinite(lk.p_value)
+    )
+    by_outcome: dict[str, dict[str, Link]] = {}
+    for link in report.links:
+        by_outcome.setdefault(link.outcome, {})[link.method] = link
+    stories = []
+    for outcome, links in by_outcome.items():
+        sentences = [
+            s.replace("{tests}", str(tests)) for s in _sentences(outcome, links, unit_word)
+        ]
+        stories.append(
+            OutcomeStory(
+                outcome=outcome,
+                title=outcome_title(outcome),
+                sentences=tuple(sentences),
+                clear=any(_clear(lk) for m, lk in links.items() if m != "pearson_corrected"),
+            )
+        )
+    return tuple(stories)
+
+
+def _sentences(outcome: str, links: dict[str, Link], units: str) -> list[str]:
+    title, scale, word, dec = OUTCOMES.get(outcome, (outcome.replace("_", " "), 1.0, "", 2))
+
+    def amount(value: float) -> str:
+        return f"{_num(value * scale, dec)}{word}"
+
+    def interval(link: Link, on_scale: bool = True) -> str:
+        if on_scale:
+            return f"95% CI {amount(link.ci_low)} to {amount(link.ci_high)}"
+        return f"95% CI {_num(link.ci_low, 2)} to {_num(link.ci_high, 2)}"
+
+    out: list[str] = []
+    gap = links.get("quartile_gap")
+    if gap and math.isfinite(gap.estimate):
+        direction = "more" if gap.estimate >= 0 else "less"
+        out.append(
+            f"The quarter of {units} with the highest engagement had {amount(abs(gap.estimate))} "
+            f"{direction} {title} than the quarter with the lowest ({interval(gap)}; "
+            f"{gap.n_units} {units}): {_verdict(gap)}."
+        )
+    r = links.get("pearson")
+    if r and math.isfinite(r.estimate):
+        out.append(
+            f"Across {r.n_units} {units}, engagement and {title} correlate at "
+            f"r = {_num(r.estimate, 2)} ({interval(r, False)}): {_verdict(r)}."
+        )
+    elif r and r.warnings:
+        out.append(f"No correlation could be computed: {r.warnings[0]}.")
+    lag = links.get("lagged_mixedlm")
+    if lag and math.isfinite(lag.estimate):
+        out.append(
+            f"Month to month, one point more engagement went with {amount(lag.estimate)} "
+            f"{title} the following month, beyond what the month before predicted "
+            f"({interval(lag)}): {_verdict(lag)}."
+        )
+    glm = links.get("binomial_glm")
+    if glm and math.isfinite(glm.estimate):
+        out.append(
+            "Per standard deviation of engagement, the odds of a first-time client coming back "
+            f"were {_num(glm.estimate, 2)} times as high ({interval(glm, False)}): "
+            f"{_verdict(glm)}."
+        )
+    cox = links.get("cox")
+    if cox and math.isfinite(cox.estimate):
+        change = (1 - cox.estimate) * 100
+        direction = "less" if change >= 0 else "more"
+        out.append(
+            f"Staff in {units} one standard deviation more engaged were {_num(abs(change), 0)}% "
+            f"{direction} likely to leave at any given time (hazard ratio "
+            f"{_num(cox.estimate, 2)}, {interval(cox, False)}; {cox.n_units} {units}): "
+            f"{_verdict(cox)}."
+        )
+    elif cox and cox.warnings:
+        out.append(f"Staff retention could not be modelled: {cox.warnings[0]}.")
+    return out
