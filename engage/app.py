@@ -40,6 +40,7 @@ from engage.web.controllers.imports import ImportPagesController, ImportsApiCont
 from engage.web.controllers.items import ItemsController
 from engage.web.controllers.org import OrgPagesController
 from engage.web.controllers.pages import HomeController
+from engage.web.controllers.reports import ReportPagesController
 from engage.web.controllers.reports_api import ReportsApiController
 from engage.web.controllers.waves import WavesController
 from engage.web.controllers.waves_api import WavesApiController
@@ -93,6 +94,13 @@ async def _database_pool(app: Litestar) -> AsyncIterator[None]:
             await close_writers()
 
 
+def plotly_assets() -> Path:
+    """plotly.js as shipped in the plotly package (served locally, never from a CDN)."""
+    import plotly
+
+    return Path(plotly.__file__).parent / "package_data"
+
+
 def create_app(settings: Settings | None = None, secret_key: str | None = None) -> Litestar:
     """Build the ASGI app; the database engine must already be configured."""
     settings = settings or get_settings()
@@ -142,12 +150,20 @@ def create_app(settings: Settings | None = None, secret_key: str | None = None) 
             ImportPagesController,
             ImportsApiController,
             ReportsApiController,
+            ReportPagesController,
             AdminController,
             AuditController,
             AccountController,
             MeController,
             UnitsController,
             PeopleController,
+            create_static_files_router(
+                path="/static/plotly",
+                directories=[plotly_assets()],
+                opt={"public": True},
+                include_in_schema=False,
+                name="plotly",
+            ),
             create_static_files_router(
                 path="/static",
                 directories=[project_root() / "static"],

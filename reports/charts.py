@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -168,12 +169,11 @@ def quartile_bars(report: LinkageReport, outcome: str) -> go.Figure | None:
     ]
     figure = go.Figure(
         go.Bar(
-            x=list(groups),
+            x=[f"{name} ({len(g)})" for name, g in groups.items()],
             y=means,
             marker={"color": [MUTED, "#b7c3d9", ACCENT]},
             error_y={"type": "data", "array": errors, "color": INK},
-            text=[f"{len(g)} units" for g in groups.values()],
-            hovertemplate="%{x}: %{y:.3g} (%{text})<extra></extra>",
+            hovertemplate="%{x} units: %{y:.3g}<extra></extra>",
         )
     )
     low = min(m - e for m, e in zip(means, errors, strict=True))
@@ -183,18 +183,35 @@ def quartile_bars(report: LinkageReport, outcome: str) -> go.Figure | None:
         **LAYOUT,
         height=300,
         yaxis=_axis(outcome_title(outcome), range=[low - pad, high + pad]),
-        xaxis={"title": {"text": "Units by engagement"}},
+        xaxis={"title": {"text": "Units by engagement (number of units)"}},
     )
     return figure
 
 
-def report_charts(report: LinkageReport, names: Mapping[Any, str]) -> dict[str, str]:
+def disjoint_units(units: list[Any], ancestors: Mapping[Any, frozenset[Any]]) -> set[Any]:
+    """The given units minus any that contain another of them.
+
+    Charts of one page then show only groups with no member in common, so no figure on the
+    page can be subtracted from another to reveal a smaller group (DESIGN.md rule 4).
+    """
+    present = set(units)
+    containing = {a for u in present for a in ancestors.get(u, frozenset()) if a != u}
+    return present - containing
+
+
+def report_charts(
+    report: LinkageReport, names: Mapping[Any, str], ancestors: Mapping[Any, frozenset[Any]]
+) -> dict[str, str]:
     """Every chart of the report as JSON, keyed by an id the page uses."""
+    keep = disjoint_units(list(report.analysis_units["unit"]), ancestors)
+    shown = replace(
+        report, analysis_units=report.analysis_units[report.analysis_units["unit"].isin(keep)]
+    )
     charts: dict[str, go.Figure | None] = {
-        "forest-correlations": forest(report, CORRELATIONS),
-        "forest-ratios": forest(report, RATIOS, log=True),
+        "forest-correlations": forest(shown, CORRELATIONS),
+        "forest-ratios": forest(shown, RATIOS, log=True),
     }
-    for summary in report.outcomes:
-        charts[f"scatter-{summary.outcome}"] = scatter(report, summary.outcome, names)
-        charts[f"quartiles-{summary.outcome}"] = quartile_bars(report, summary.outcome)
+    for summary in shown.outcomes:
+        charts[f"scatter-{summary.outcome}"] = scatter(shown, summary.outcome, names)
+        charts[f"quartiles-{summary.outcome}"] = quartile_bars(shown, summary.outcome)
     return {key: as_json(fig) for key, fig in charts.items() if fig is not None}

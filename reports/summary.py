@@ -49,6 +49,12 @@ def _verdict(link: Link) -> str:
     return f"not a clear link: chance alone could produce it (adjusted p = {link.p_adjusted:.2f})"
 
 
+def heading(outcome: str) -> str:
+    """An outcome's name as a heading (first letter capital, acronyms kept)."""
+    title = outcome_title(outcome)
+    return title[:1].upper() + title[1:]
+
+
 def outcome_title(outcome: str) -> str:
     """How an outcome is called in the report."""
     if outcome == "staff_retention":
@@ -88,7 +94,8 @@ def _sentences(outcome: str, links: dict[str, Link], units: str) -> list[str]:
 
     def interval(link: Link, on_scale: bool = True) -> str:
         if on_scale:
-            return f"95% CI {amount(link.ci_low)} to {amount(link.ci_high)}"
+            low, high = _num(link.ci_low * scale, dec), _num(link.ci_high * scale, dec)
+            return f"95% CI {low} to {high}{word}"
         return f"95% CI {_num(link.ci_low, 2)} to {_num(link.ci_high, 2)}"
 
     out: list[str] = []
@@ -110,9 +117,10 @@ def _sentences(outcome: str, links: dict[str, Link], units: str) -> list[str]:
         out.append(f"No correlation could be computed: {r.warnings[0]}.")
     lag = links.get("lagged_mixedlm")
     if lag and math.isfinite(lag.estimate):
+        direction = "more" if lag.estimate >= 0 else "less"
         out.append(
-            f"Month to month, one point more engagement went with {amount(lag.estimate)} "
-            f"{title} the following month, beyond what the month before predicted "
+            f"Month to month, a unit one point more engaged had {amount(abs(lag.estimate))} "
+            f"{direction} {title} the following month than its month before predicted "
             f"({interval(lag)}): {_verdict(lag)}."
         )
     glm = links.get("binomial_glm")

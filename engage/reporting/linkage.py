@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -33,12 +35,26 @@ CSV_COLUMNS = (
 )
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class LinkageRun:
+    """A computed linkage report with what its pages need: the JSON, unit names, nesting."""
+
+    report: LinkageReport
+    body: dict[str, Any]
+    names: dict[int, str]
+    ancestors: Mapping[object, frozenset[object]]
+
+    def __iter__(self) -> Iterator[Any]:
+        """``report, body = run`` (the two things most callers want)."""
+        return iter((self.report, self.body))
+
+
 async def linkage_report(
     as_of: date | None = None, seed: int = DEFAULT_SEED, bootstrap_reps: int = DEFAULT_REPS
-) -> tuple[LinkageReport, dict[str, Any]]:
-    """Compute the report; returns it with its JSON object (DESIGN.md's contract)."""
+) -> LinkageRun:
+    """Compute the report with its JSON object (DESIGN.md's contract)."""
     day = as_of or date.today()
-    data, _ = await load_linkage_input(day, seed, bootstrap_reps)
+    data, units = await load_linkage_input(day, seed, bootstrap_reps)
     report = await anyio.to_thread.run_sync(build_report, data)
     org = await organisation()
     context = {
@@ -54,7 +70,7 @@ async def linkage_report(
             "multiple_testing": "Benjamini-Hochberg over every test in this report",
         },
     }
-    return report, linkage_json(report, context)
+    return LinkageRun(report, linkage_json(report, context), dict(units.name), data.ancestors)
 
 
 def to_json(body: dict[str, Any]) -> str:

@@ -12,6 +12,11 @@ CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 )
+#: Report pages draw plotly charts, which set inline styles (scripts stay our files only).
+CSP_CHARTS = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
 CSP_SCHEMA = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
     "script-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
@@ -28,7 +33,14 @@ def hygiene_middleware(app: ASGIApp) -> ASGIApp:
         query = scope.get("query_string", b"")
         if "\x00" in scope["path"] or b"%00" in query or b"\x00" in query:
             raise ClientException("the address contains a NUL character")
-        policy = CSP_SCHEMA if scope["path"].startswith("/schema") else CSP
+        path = scope["path"]
+        policy = (
+            CSP_SCHEMA
+            if path.startswith("/schema")
+            else CSP_CHARTS
+            if path.startswith("/reports")
+            else CSP
+        )
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -1,0 +1,69 @@
+"""The HR linkage report as a page (interactive charts) and as files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Response, get
+from litestar.response import Template
+
+from engage.auth.guards import requires_role
+from engage.reporting.linkage import linkage_report, to_csv
+from reports.charts import report_charts
+from reports.stats.linkage import LinkageReport
+from reports.summary import heading, outcome_title, tell
+
+#: What each aggregation check means, for the page.
+CHECKS = (
+    ("alpha", "Cronbach's alpha", "Do the twelve items measure one thing? 0.70 or more is good."),
+    (
+        "icc1",
+        "ICC(1)",
+        "How much of the spread in answers lies between units rather than within them.",
+    ),
+    ("icc2", "ICC(2)", "How reliable one unit's mean in one wave is. 0.70 or more is good."),
+    (
+        "rwg_j_median",
+        "rwg(j), median",
+        "How far a unit's members agree with each other; 0.70 or more: they see it alike.",
+    ),
+)
+
+
+def _context(
+    report: LinkageReport, body: dict[str, Any], names: dict[int, str], ancestors: Any
+) -> dict[str, Any]:
+    return {
+        "body": body,
+        "stories": tell(report),
+        "charts": report_charts(report, names, ancestors),
+        "checks": [(label, body["aggregation"][key], meaning) for key, label, meaning in CHECKS],
+        "title_of": outcome_title,
+        "heading": heading,
+    }
+
+
+class ReportPagesController(Controller):
+    """Organisation-wide reports for HR and admins."""
+
+    path = "/reports"
+    guards = [requires_role("hr")]
+    include_in_schema = False
+
+    @get("/linkage", name="report_linkage")
+    async def linkage(self) -> Template:
+        """The linkage report with interactive charts."""
+        run = await linkage_report()
+        return Template(
+            "report_linkage.html", context=_context(run.report, run.body, run.names, run.ancestors)
+        )
+
+    @get("/linkage.csv", name="report_linkage_csv")
+    async def linkage_csv(self) -> Response[str]:
+        """Every estimate as CSV (one row per outcome and method)."""
+        run = await linkage_report()
+        return Response(
+            to_csv(run.body),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="linkage.csv"'},
+        )
