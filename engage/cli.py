@@ -468,8 +468,8 @@ def report_linkage(fmt: str, out: Path | None, as_of: Any, seed: int, reps: int)
 
     async def go() -> dict[str, Any]:
         await _prepare()
-        _, body = await linkage_report(as_of.date() if as_of else None, seed, reps)
-        return body
+        run = await linkage_report(as_of.date() if as_of else None, seed, reps)
+        return run.body
 
     body = run(go())
     text = to_json(body) if fmt == "json" else to_csv(body)

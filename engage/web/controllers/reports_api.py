@@ -117,5 +117,5 @@ class ReportsApiController(Controller):
         ] = DEFAULT_REPS,
     ) -> LinkageOut:
         """Compute the report now (reproducible: same data, seed and draws, same numbers)."""
-        _, body = await linkage_report(as_of, seed, reps)
-        return msgspec.convert(body, LinkageOut)
+        run = await linkage_report(as_of, seed, reps)
+        return msgspec.convert(run.body, LinkageOut)
