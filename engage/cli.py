@@ -436,10 +436,12 @@ def report() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["json", "csv"]),
+    type=click.Choice(["json", "csv", "html", "pdf"]),
     default="json",
     show_default=True,
-    help="json: the report object (DESIGN.md contract); csv: one row per outcome and method.",
+    help="json: the report object (DESIGN.md contract); csv: one row per outcome and method; "
+    "html: one self-contained page with interactive charts; pdf: paginated, for printing "
+    "(needs --out).",
 )
 @click.option(
     "--out",
@@ -464,20 +466,30 @@ def report() -> None:
 @friendly_errors
 def report_linkage(fmt: str, out: Path | None, as_of: Any, seed: int, reps: int) -> None:
     """How unit engagement goes with client satisfaction, client and staff retention."""
+    from engage.reporting.documents import linkage_pdf, standalone_html
     from engage.reporting.linkage import linkage_report, to_csv, to_json
 
-    async def go() -> dict[str, Any]:
-        await _prepare()
-        run = await linkage_report(as_of.date() if as_of else None, seed, reps)
-        return run.body
+    if fmt == "pdf" and out is None:
+        _fail("a PDF needs a file: add --out report.pdf")
 
-    body = run(go())
-    text = to_json(body) if fmt == "json" else to_csv(body)
+    async def go() -> str | bytes:
+        await _prepare()
+        result = await linkage_report(as_of.date() if as_of else None, seed, reps)
+        if fmt == "pdf":
+            return await linkage_pdf(result)
+        if fmt == "html":
+            return standalone_html(result)
+        return to_json(result.body) if fmt == "json" else to_csv(result.body)
+
+    made = run(go())
     if out is None:
-        sys.stdout.write(text)
+        sys.stdout.write(str(made))
+        return
+    if isinstance(made, bytes):
+        out.write_bytes(made)
     else:
-        out.write_text(text, encoding="utf-8")
-        err.print(f"linkage report written to {out}", highlight=False)
+        out.write_text(made, encoding="utf-8")
+    err.print(f"linkage report written to {out}", highlight=False)
 
 
 if __name__ == "__main__":

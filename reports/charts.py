@@ -146,6 +146,26 @@ def forest(report: LinkageReport, methods: tuple[str, ...], log: bool = False) -
     return figure
 
 
+def quartile_rows(data: Any, outcome: str) -> list[tuple[str, int, float, float]]:
+    """(group, units, mean outcome, 1.96 SE) for the bottom quarter, middle half, top quarter."""
+    ordered = data.sort_values("engagement", kind="stable")
+    size = len(ordered) // 4
+    parts = {
+        "Bottom quarter": ordered.iloc[:size][outcome],
+        "Middle half": ordered.iloc[size : len(ordered) - size][outcome],
+        "Top quarter": ordered.iloc[len(ordered) - size :][outcome],
+    }
+    return [
+        (
+            name,
+            len(values),
+            float(values.mean()),
+            1.96 * float(values.std(ddof=1)) / math.sqrt(len(values)) if len(values) > 1 else 0.0,
+        )
+        for name, values in parts.items()
+    ]
+
+
 def quartile_bars(report: LinkageReport, outcome: str) -> go.Figure | None:
     """Mean outcome of the bottom quarter, middle half and top quarter of units, ± 1.96 SE."""
     data = (
@@ -155,21 +175,13 @@ def quartile_bars(report: LinkageReport, outcome: str) -> go.Figure | None:
     )
     if data is None or len(data) < 8:
         return None
-    ordered = data.sort_values("engagement", kind="stable")
-    size = len(ordered) // 4
-    groups = {
-        "Bottom quarter": ordered.iloc[:size][outcome],
-        "Middle half": ordered.iloc[size : len(ordered) - size][outcome],
-        "Top quarter": ordered.iloc[len(ordered) - size :][outcome],
-    }
-    means = [float(g.mean()) for g in groups.values()]
-    errors = [
-        1.96 * float(g.std(ddof=1)) / math.sqrt(len(g)) if len(g) > 1 else 0.0
-        for g in groups.values()
-    ]
+    rows = quartile_rows(data, outcome)
+    groups = {name: n for name, n, _, _ in rows}
+    means = [mean for _, _, mean, _ in rows]
+    errors = [half for _, _, _, half in rows]
     figure = go.Figure(
         go.Bar(
-            x=[f"{name} ({len(g)})" for name, g in groups.items()],
+            x=[f"{name} ({n})" for name, n in groups.items()],
             y=means,
             marker={"color": [MUTED, "#b7c3d9", ACCENT]},
             error_y={"type": "data", "array": errors, "color": INK},
@@ -199,10 +211,10 @@ def disjoint_units(units: list[Any], ancestors: Mapping[Any, frozenset[Any]]) ->
     return present - containing
 
 
-def report_charts(
+def report_figures(
     report: LinkageReport, names: Mapping[Any, str], ancestors: Mapping[Any, frozenset[Any]]
-) -> dict[str, str]:
-    """Every chart of the report as JSON, keyed by an id the page uses."""
+) -> dict[str, go.Figure]:
+    """Every chart of the report, keyed by an id the page and the PDF use."""
     keep = disjoint_units(list(report.analysis_units["unit"]), ancestors)
     shown = replace(
         report, analysis_units=report.analysis_units[report.analysis_units["unit"].isin(keep)]
@@ -214,4 +226,11 @@ def report_charts(
     for summary in shown.outcomes:
         charts[f"scatter-{summary.outcome}"] = scatter(shown, summary.outcome, names)
         charts[f"quartiles-{summary.outcome}"] = quartile_bars(shown, summary.outcome)
-    return {key: as_json(fig) for key, fig in charts.items() if fig is not None}
+    return {key: fig for key, fig in charts.items() if fig is not None}
+
+
+def report_charts(
+    report: LinkageReport, names: Mapping[Any, str], ancestors: Mapping[Any, frozenset[Any]]
+) -> dict[str, str]:
+    """Every chart of the report as JSON for ``Plotly.newPlot``."""
+    return {key: as_json(fig) for key, fig in report_figures(report, names, ancestors).items()}

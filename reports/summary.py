@@ -40,13 +40,17 @@ def _clear(link: Link) -> bool:
     return math.isfinite(link.p_adjusted) and link.p_adjusted < ALPHA
 
 
+def _p(value: float) -> str:
+    return "p < 0.001" if value < 0.001 else f"p = {value:.3f}"
+
+
 def _verdict(link: Link) -> str:
     if _clear(link):
         return (
             "a clear link after allowing for the {tests} tests in this report "
-            f"(adjusted p = {link.p_adjusted:.3f})"
+            f"(adjusted {_p(link.p_adjusted)})"
         )
-    return f"not a clear link: chance alone could produce it (adjusted p = {link.p_adjusted:.2f})"
+    return f"not a clear link: chance alone could produce it (adjusted {_p(link.p_adjusted)})"
 
 
 def heading(outcome: str) -> str:

@@ -9,6 +9,9 @@ minimum group size must be left out.
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -111,3 +114,75 @@ def test_csv_format(imported: str) -> None:
 def test_unknown_format_is_refused(imported: str) -> None:
     result = CliRunner().invoke(main, ["report", "linkage", "--format", "xml", "-d", imported])
     assert result.exit_code == 2 and "xml" in result.output
+
+
+def _pdf_text(path: Path) -> str:
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed")
+def test_pdf_has_cover_contents_pages_and_charts(imported: str, tmp_path: Path) -> None:
+    if not Path("/usr/bin/chromium").exists():
+        if os.environ.get("ENGAGE_REQUIRE_BROWSER") == "1":
+            pytest.fail("Chromium is required for the PDF charts in CI")
+        pytest.skip("Chromium not installed: PDF charts cannot be drawn here")
+    out = tmp_path / "linkage.pdf"
+    _run("report", "linkage", "--format", "pdf", "--out", str(out), "--reps", "200", "-d", imported)
+    assert out.read_bytes().startswith(b"%PDF")
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(out), str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) >= 6  # cover, contents, summary, estimates, one page per outcome …
+    text = _pdf_text(out)
+    assert "Engagement and outcomes" in text and "Contents" in text
+    assert "Page 2 of" in text and "Can unit scores be trusted?" in text
+    assert "No Chromium" not in text and "could not be drawn" not in text
+    # vector charts: the axis titles are text in the PDF, not pixels
+    assert "Unit engagement (mean score, 1–5)" in text
+    shots = Path("test-artifacts/screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-r",
+            "60",
+            "-png",
+            "-f",
+            "1",
+            "-l",
+            "6",
+            str(out),
+            str(shots / "linkage-pdf"),
+        ],
+        check=True,
+    )
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+def test_pdf_without_chromium_has_tables_and_says_so(
+    imported: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ENGAGE_CHROMIUM", str(tmp_path / "no-such-browser"))
+    out = tmp_path / "linkage.pdf"
+    _run("report", "linkage", "--format", "pdf", "--out", str(out), "--reps", "200", "-d", imported)
+    text = _pdf_text(out)
+    assert "No Chromium is installed" in text
+    assert "Bottom quarter" in text and "Top quarter" in text  # the table standing in
+
+
+def test_pdf_needs_a_file(imported: str) -> None:
+    result = CliRunner().invoke(main, ["report", "linkage", "--format", "pdf", "-d", imported])
+    assert result.exit_code == 1 and "--out" in result.output
+
+
+def test_html_is_one_self_contained_file(imported: str, tmp_path: Path) -> None:
+    out = tmp_path / "linkage.html"
+    _run(
+        "report", "linkage", "--format", "html", "--out", str(out), "--reps", "200", "-d", imported
+    )
+    html = out.read_text()
+    assert "<h1>Engagement and outcomes</h1>" in html
+    assert 'data-chart="scatter-csat"' in html and "Plotly.newPlot" in html
+    assert "http://" not in html.split("<script>", 1)[0]  # nothing fetched from elsewhere
+    assert "cdn" not in html.lower().split("<script>", 1)[0]

@@ -8,6 +8,7 @@ from litestar import Controller, Response, get
 from litestar.response import Template
 
 from engage.auth.guards import requires_role
+from engage.reporting.documents import linkage_pdf
 from engage.reporting.linkage import linkage_report, to_csv
 from reports.charts import report_charts
 from reports.stats.linkage import LinkageReport
@@ -56,6 +57,16 @@ class ReportPagesController(Controller):
         run = await linkage_report()
         return Template(
             "report_linkage.html", context=_context(run.report, run.body, run.names, run.ancestors)
+        )
+
+    @get("/linkage.pdf", name="report_linkage_pdf")
+    async def pdf(self) -> Response[bytes]:
+        """The paginated PDF (cover, contents, page numbers, vector charts)."""
+        run = await linkage_report()
+        return Response(
+            await linkage_pdf(run),
+            media_type="application/pdf",
+            headers={"Content-Disposition": 'attachment; filename="linkage.pdf"'},
         )
 
     @get("/linkage.csv", name="report_linkage_csv")
