@@ -36,6 +36,7 @@ from engage.web.controllers.admin import AdminController, AuditController
 from engage.web.controllers.answer import AnswerController, KioskController
 from engage.web.controllers.api import MeController, PeopleController, UnitsController
 from engage.web.controllers.auth import AuthController
+from engage.web.controllers.dashboard import DashboardController
 from engage.web.controllers.imports import ImportPagesController, ImportsApiController
 from engage.web.controllers.items import ItemsController
 from engage.web.controllers.org import OrgPagesController
@@ -151,6 +152,7 @@ def create_app(settings: Settings | None = None, secret_key: str | None = None) 
             ImportsApiController,
             ReportsApiController,
             ReportPagesController,
+            DashboardController,
             AdminController,
             AuditController,
             AccountController,

@@ -38,7 +38,7 @@ def hygiene_middleware(app: ASGIApp) -> ASGIApp:
             CSP_SCHEMA
             if path.startswith("/schema")
             else CSP_CHARTS
-            if path.startswith("/reports")
+            if path.startswith(("/reports", "/dashboard"))
             else CSP
         )
 
