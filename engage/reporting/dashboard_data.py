@@ -8,6 +8,7 @@ from datetime import date
 
 import pandas as pd
 
+from engage.db.engine import current_engine
 from engage.db.tables import OrgSettings, Response, Unit, Wave
 from engage.reporting.linkage_data import _needed
 from reports.dashboard import Dashboard
@@ -97,10 +98,29 @@ async def unit_paths() -> dict[int, str]:
     return {int(r["id"]): str(r["path"]) for r in await Unit.select(Unit.id, Unit.path).run()}
 
 
+#: Built dashboards by (closed waves, k, org tree): closed waves do not change, so each
+#: worker reuses what it built until a wave closes or the tree changes. Not shared state:
+#: any worker can build its own.
+_BUILT: dict[tuple[object, ...], Dashboard] = {}
+_KEEP = 4
+
+
 async def load_dashboard(waves: list[WaveInfo]) -> Dashboard:
     """Scores, items and eNPS of these waves, gated with the strictest of their k."""
     paths = await unit_paths()
     k = max((w.k for w in waves), default=Thresholds().scores)
+    key = (current_engine(), tuple(w.id for w in waves), k, tuple(sorted(paths.items())))
+    cached = _BUILT.get(key)
+    if cached is not None:
+        return cached
+    built = await _build_dashboard(waves, paths, k)
+    if len(_BUILT) >= _KEEP:
+        _BUILT.pop(next(iter(_BUILT)))
+    _BUILT[key] = built
+    return built
+
+
+async def _build_dashboard(waves: list[WaveInfo], paths: dict[int, str], k: int) -> Dashboard:
     if not waves:
         empty = pd.DataFrame()
         return Dashboard(empty, empty, empty, paths, k)
