@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from engage.db.tables import ClientMetric, OrgSettings, Person, Response, Unit, Wave
+from reports.gate import shown_units
 from reports.stats.linkage import ALPHA_COLUMNS, LinkageInput
 from surveys.anonymity import Thresholds
 from surveys.items import ENGAGEMENT_CODES
@@ -185,7 +186,7 @@ async def load_linkage_input(
         # No client metrics yet: analyse the units that hold responses themselves.
         analysis = set(raw["unit"].astype(int))
     mapping, lowest = analysis_map(units, analysis)
-    cells, item_cells = _roll_up(raw, enps, waves, mapping)
+    cells, item_cells = _roll_up(raw, enps, waves, mapping, gated_pairs(raw, waves, units.path))
     inside = mapping[mapping["leaf"].isin(analysis)]
     ancestors: dict[object, frozenset[object]] = {}
     for leaf, unit in zip(inside["leaf"].tolist(), inside["unit"].tolist(), strict=True):
@@ -214,8 +215,40 @@ async def load_linkage_input(
     return data, units
 
 
+def gated_pairs(
+    raw: pd.DataFrame, waves: pd.DataFrame, paths: dict[int, str]
+) -> set[tuple[int, int]]:
+    """(unit, wave) pairs whose scores the reporting gate shows, judged over the whole tree.
+
+    A unit-wave enters the analysis only if the dashboards would show it too: at least k
+    respondents, and not hidden to protect a smaller remainder next to it. Otherwise a
+    unit's mean pooled over waves could give back a wave the dashboards withhold.
+    """
+    if raw.empty:
+        return set()
+    k_of = dict(zip(waves["id"].astype(int), waves["k"].astype(int), strict=True))
+    pairs: set[tuple[int, int]] = set()
+    for wave_key, rows in raw.groupby("wave"):
+        wave = int(str(wave_key))
+        direct = dict(
+            zip(rows["unit"].astype(int).tolist(), rows["n"].astype(int).tolist(), strict=True)
+        )
+        sizes = {
+            unit: sum(n for leaf, n in direct.items() if paths.get(leaf, "").startswith(path))
+            for unit, path in paths.items()
+        }
+        sizes = {u: n for u, n in sizes.items() if n > 0}
+        shown = shown_units(paths, sizes, k_of.get(wave, Thresholds().scores))
+        pairs.update((unit, wave) for unit in shown)
+    return pairs
+
+
 def _roll_up(
-    raw: pd.DataFrame, enps: pd.DataFrame, waves: pd.DataFrame, mapping: pd.DataFrame
+    raw: pd.DataFrame,
+    enps: pd.DataFrame,
+    waves: pd.DataFrame,
+    mapping: pd.DataFrame,
+    shown: set[tuple[int, int]] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Leaf sums → analysis-unit × month sums (scores, eNPS, alpha moments); item sums long."""
     codes = [c.lower() for c in ENGAGEMENT_CODES]
@@ -232,11 +265,21 @@ def _roll_up(
     wave_info = waves[["id", "month", "k"]].rename(columns={"id": "wave"})
     raw = raw.merge(wave_info, on="wave", how="inner")
     rolled = raw.merge(mapping, left_on="unit", right_on="leaf", suffixes=("_leaf", ""))
+    if shown is not None:
+        # a unit-wave the gate withholds is marked, and left out by gate_cells like one
+        # below k (and counted with them), so nothing downstream can use it
+        rolled["withheld"] = [
+            0 if (int(u), int(w)) in shown else 1
+            for u, w in zip(rolled["unit"].tolist(), rolled["wave"].tolist(), strict=True)
+        ]
+    else:
+        rolled["withheld"] = 0
     item_sum_cols = [f"{p}_{c}" for c in codes for p in ("c", "s", "q")]
     rolled[sums + item_sum_cols] = rolled[sums + item_sum_cols].fillna(0)
     grouped = rolled.groupby(["unit", "month"], sort=True)
     cells = grouped[sums].sum()
     cells["k"] = grouped["k"].max()
+    cells["withheld"] = grouped["withheld"].max()
     cells = cells.reset_index()
     item_sums = grouped[item_sum_cols].sum().reset_index()
     long = []

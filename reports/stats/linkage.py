@@ -179,9 +179,15 @@ class LinkageReport:
 
 
 def gate_cells(cells: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """Cells with at least k respondents (with their scores), and how many were dropped."""
+    """Cells with at least k respondents (with their scores), and how many were dropped.
+
+    A cell marked ``withheld`` (the reporting gate hides it to protect a smaller group next
+    to it) is dropped and counted the same way.
+    """
     scored = cell_scores(cells)
     keep = scored["n"] >= scored["k"]
+    if "withheld" in scored.columns:
+        keep &= scored["withheld"] == 0
     kept = scored[keep].copy()
     small_enps = kept["enps_n"] < kept["k"]
     kept.loc[small_enps, "enps"] = np.nan

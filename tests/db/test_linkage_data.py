@@ -26,8 +26,10 @@ from tests.factories import build_small_org
 pytestmark = pytest.mark.db
 
 HEADER = "wave,unit_id,respondent," + ",".join(ENGAGEMENT_CODES) + ",ENPS,comment"
-#: respondents per team and wave; T4 (Harbour) stays below k = 5
-SIZES = {"T1": 4, "T2": 3, "T3": 6, "T4": 3}
+#: respondents per team and wave (the first of each has no score): Hilltop (L2, T3) stays
+#: below k = 5, and Riverside (L1 = T1 + T2) is withheld by the gate because North (R1)
+#: minus Riverside would be Hilltop's two scored respondents. Harbour (L3, T4) is shown.
+SIZES = {"T1": 4, "T2": 3, "T3": 3, "T4": 6}
 WAVES = ("2025-01-15", "2025-02-15")
 LOCATION = {"T1": "L1", "T2": "L1", "T3": "L2", "T4": "L3"}
 
@@ -147,7 +149,7 @@ async def test_alpha_moments_are_those_of_complete_responses(seeded: pd.DataFram
 
 async def test_alpha_in_the_report_never_sees_a_unit_below_k(seeded: pd.DataFrame) -> None:
     report, body = await linkage_report(date(2025, 6, 1), bootstrap_reps=200)
-    shown = seeded[seeded["team"] != "T4"]  # Harbour (3 respondents a wave) is left out
+    shown = seeded[seeded["team"] == "T4"]  # only Harbour passes the gate
     complete = shown[list(ENGAGEMENT_CODES)].dropna()
     assert body["aggregation"]["alpha_respondents"] == len(complete)
     assert report.aggregation.alpha == pytest.approx(cronbach_alpha(complete.to_numpy()), rel=1e-10)
@@ -166,13 +168,14 @@ async def test_people_map_to_their_nearest_analysis_unit(seeded: pd.DataFrame) -
 
 async def test_report_leaves_small_units_out_and_never_emits_nan(seeded: pd.DataFrame) -> None:
     report, body = await linkage_report(date(2025, 6, 1), bootstrap_reps=200)
-    # Harbour (L3) had 3 respondents per wave: left out before anything was computed.
-    assert report.cells_below_threshold == 2
-    assert len(report.analysis_units) == 2
+    # Hilltop (below k) and Riverside (withheld by the gate) in both waves: left out
+    # before anything was computed, and counted.
+    assert report.cells_below_threshold == 4
+    assert len(report.analysis_units) == 1
     json.dumps(body, allow_nan=False)
     csat = next(lk for lk in body["links"] if lk["outcome"] == "csat" and lk["method"] == "pearson")
-    assert csat["estimate"] is None and csat["warnings"]  # 2 units: says why, no number
-    assert all(lk["n_units"] <= 2 for lk in body["links"])
+    assert csat["estimate"] is None and csat["warnings"]  # 1 unit: says why, no number
+    assert all(lk["n_units"] <= 1 for lk in body["links"])
     lines = to_csv(body).splitlines()
     assert lines[0].startswith("outcome,method,estimate,ci_low,ci_high,p_value,p_adjusted,n_units")
     assert len(lines) == len(body["links"]) + 1
