@@ -12,7 +12,7 @@ from engage.db.engine import current_engine
 from engage.db.tables import OrgSettings, Response, Unit, Wave
 from engage.reporting.linkage_data import _needed
 from reports.dashboard import Dashboard
-from reports.gate import shown_units
+from reports.gate import shown_units, subtree_totals
 from surveys.anonymity import Thresholds
 from surveys.items import ENGAGEMENT_CODES
 
@@ -157,11 +157,7 @@ async def comments(unit_path: str, wave: WaveInfo, paths: dict[int, str]) -> lis
         "SELECT unit, COUNT(*) AS n FROM response WHERE wave = {} GROUP BY unit", wave.id
     ).run()
     direct = {int(r["unit"]): int(r["n"]) for r in rows}
-    sizes = {
-        u: sum(n for other, n in direct.items() if paths.get(other, "").startswith(p))
-        for u, p in paths.items()
-    }
-    allowed = shown_units(paths, sizes, wave.k_comments)
+    allowed = shown_units(paths, subtree_totals(direct, paths), wave.k_comments)
     unit = next((u for u, p in paths.items() if p == unit_path), None)
     if unit is None or unit not in allowed:
         return None

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from engage.db.tables import ClientMetric, OrgSettings, Person, Response, Unit, Wave
-from reports.gate import shown_units
+from reports.gate import shown_units, subtree_totals
 from reports.stats.linkage import ALPHA_COLUMNS, LinkageInput
 from surveys.anonymity import Thresholds
 from surveys.items import ENGAGEMENT_CODES
@@ -233,11 +233,7 @@ def gated_pairs(
         direct = dict(
             zip(rows["unit"].astype(int).tolist(), rows["n"].astype(int).tolist(), strict=True)
         )
-        sizes = {
-            unit: sum(n for leaf, n in direct.items() if paths.get(leaf, "").startswith(path))
-            for unit, path in paths.items()
-        }
-        sizes = {u: n for u, n in sizes.items() if n > 0}
+        sizes = subtree_totals(direct, paths)
         shown = shown_units(paths, sizes, k_of.get(wave, Thresholds().scores))
         pairs.update((unit, wave) for unit in shown)
     return pairs
