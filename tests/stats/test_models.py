@@ -497,3 +497,33 @@ def test_binomial_glm_keeps_its_size_with_few_units() -> None:
         frame = pd.DataFrame(rows, columns=["unit", "engagement", "returned", "at_risk"])
         rejections += binomial_retention(frame, seed=seed).p_value < 0.05
     assert rejections / sims < 0.11
+
+
+def test_score_bootstrap_p_by_construction() -> None:
+    from reports.stats.estimate import score_bootstrap_p
+
+    # Cluster scores that cancel exactly: the statistic is 0, every draw reaches it.
+    assert score_bootstrap_p([1.0, -1.0, 2.0, -2.0]) == 1.0
+    # All clusters pushing the same way: only draws with (almost) all weights alike reach it.
+    assert score_bootstrap_p([1.0] * 12, reps=999) < 0.01
+    assert math.isnan(score_bootstrap_p([0.0, 0.0]))
+
+
+def test_cox_with_few_units_takes_its_p_from_the_score_bootstrap() -> None:
+    from reports.stats.estimate import score_bootstrap_p
+    from reports.stats.survival import score_residuals
+
+    people, cells = _staff(6, units=12)
+    rows = counting_process(people, cells, date(2026, 1, 1))
+    res = staff_retention_cox(rows, seed=3)
+    sd = rows["engagement"].std()
+    at_null = score_residuals(
+        rows["entry"].to_numpy(dtype=float),
+        rows["exit"].to_numpy(dtype=float),
+        rows["event"].to_numpy(dtype=float),
+        rows[["engagement"]].to_numpy(dtype=float) / sd,
+        np.zeros(1),
+    )[:, 0]
+    by_unit = pd.Series(at_null).groupby(pd.factorize(rows["unit"])[0]).sum().to_numpy()
+    assert res.p_value == score_bootstrap_p(by_unit, seed=3)
+    assert any("wild score bootstrap" in w for w in res.warnings)
