@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -97,6 +97,31 @@ def score_bootstrap_p(
     weights = rng.choice(WEBB_WEIGHTS, size=(reps, e.size))
     draws = (weights @ e) ** 2 / ((weights * e) ** 2).sum(axis=1)
     return float((1 + np.sum(draws >= observed - 1e-12)) / (reps + 1))
+
+
+def clustered_ratio(
+    beta: float,
+    se: float,
+    n_units: int,
+    n_obs: int,
+    detail: str,
+    notes: list[str],
+    null_scores: Callable[[], npt.NDArray[np.float64]],
+    seed: int,
+) -> Estimate:
+    """A log-scale coefficient with clustered SE as a ratio (odds or hazard) with its 95% CI.
+
+    t with G − 1 degrees of freedom; with few units the p-value comes from the wild score
+    bootstrap of ``null_scores()`` (each unit's score under no effect) and a note says so.
+    """
+    low, high, p_value = clustered_t(beta, se, n_units)
+    note = few_clusters_note(n_units)
+    if note:
+        notes.append(note)
+        p_value = score_bootstrap_p(null_scores(), seed=seed)
+    return Estimate(
+        math.exp(beta), math.exp(low), math.exp(high), p_value, n_units, n_obs, detail, tuple(notes)
+    )
 
 
 def few_clusters_note(n_units: int) -> str | None:

@@ -14,13 +14,7 @@ import pandas as pd
 import statsmodels.api as sm
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
-from reports.stats.estimate import (
-    Estimate,
-    clustered_t,
-    few_clusters_note,
-    kept_warnings,
-    score_bootstrap_p,
-)
+from reports.stats.estimate import Estimate, clustered_ratio, kept_warnings
 
 
 def _null_scores(
@@ -80,18 +74,13 @@ def binomial_retention(
         return Estimate.failed(
             n_units, n_obs, detail, *notes, "the binomial model gave no usable SE"
         )
-    low, high, p_value = clustered_t(beta, se, n_units)
-    note = few_clusters_note(n_units)
-    if note:
-        notes.append(note)
-        p_value = score_bootstrap_p(_null_scores(returned, at_risk, z, groups), seed=seed)
-    return Estimate(
-        math.exp(beta),
-        math.exp(low),
-        math.exp(high),
-        p_value,
+    return clustered_ratio(
+        beta,
+        se,
         n_units,
         n_obs,
         detail,
-        tuple(notes),
+        notes,
+        lambda: _null_scores(returned, at_risk, z, groups),
+        seed,
     )

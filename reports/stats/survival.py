@@ -20,13 +20,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.duration.hazard_regression import PHReg
 
-from reports.stats.estimate import (
-    Estimate,
-    clustered_t,
-    few_clusters_note,
-    kept_warnings,
-    score_bootstrap_p,
-)
+from reports.stats.estimate import Estimate, clustered_ratio, kept_warnings
 
 #: How long a unit's last engagement measurement stands for it when no newer wave came.
 CARRY_FORWARD_MONTHS = 6
@@ -251,10 +245,8 @@ def staff_retention_cox(
     beta, se = fit.params[0], fit.bse[0]
     if not (math.isfinite(beta) and math.isfinite(se)) or se == 0:
         return Estimate.failed(n_units, n_obs, detail, *notes, "the Cox model gave no usable SE")
-    low, high, p_value = clustered_t(beta, se, n_units)
-    note = few_clusters_note(n_units)
-    if note:
-        notes.append(note)
+
+    def null_scores() -> npt.NDArray[np.float64]:
         at_null = score_residuals(
             intervals["entry"].to_numpy(dtype=float),
             intervals["exit"].to_numpy(dtype=float),
@@ -264,17 +256,9 @@ def staff_retention_cox(
         )[:, 0]
         by_unit = np.zeros(int(groups.max()) + 1)
         np.add.at(by_unit, groups, at_null)
-        p_value = score_bootstrap_p(by_unit, seed=seed)
-    return Estimate(
-        math.exp(beta),
-        math.exp(low),
-        math.exp(high),
-        p_value,
-        n_units,
-        n_obs,
-        detail,
-        tuple(notes),
-    )
+        return by_unit
+
+    return clustered_ratio(beta, se, n_units, n_obs, detail, notes, null_scores, seed)
 
 
 def monthly_turnover(people: pd.DataFrame, months: pd.PeriodIndex) -> pd.DataFrame:
