@@ -8,27 +8,11 @@ from litestar import Controller, Response, get
 from litestar.response import Template
 
 from engage.auth.guards import requires_role
-from engage.reporting.documents import linkage_pdf
+from engage.reporting.documents import CHECKS, linkage_pdf
 from engage.reporting.linkage import linkage_report, to_csv
 from reports.charts import report_charts
 from reports.stats.linkage import LinkageReport
 from reports.summary import heading, outcome_title, tell
-
-#: What each aggregation check means, for the page.
-CHECKS = (
-    ("alpha", "Cronbach's alpha", "Do the twelve items measure one thing? 0.70 or more is good."),
-    (
-        "icc1",
-        "ICC(1)",
-        "How much of the spread in answers lies between units rather than within them.",
-    ),
-    ("icc2", "ICC(2)", "How reliable one unit's mean in one wave is. 0.70 or more is good."),
-    (
-        "rwg_j_median",
-        "rwg(j), median",
-        "How far a unit's members agree with each other; 0.70 or more: they see it alike.",
-    ),
-)
 
 
 def _context(
