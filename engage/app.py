@@ -43,6 +43,8 @@ from engage.web.controllers.org import OrgPagesController
 from engage.web.controllers.pages import HomeController
 from engage.web.controllers.reports import ReportPagesController
 from engage.web.controllers.reports_api import ReportsApiController
+from engage.web.controllers.training import MyTrainingController, TrainingController
+from engage.web.controllers.training_api import MyTrainingApiController, TrainingApiController
 from engage.web.controllers.waves import WavesController
 from engage.web.controllers.waves_api import WavesApiController
 from engage.web.hygiene import hygiene_middleware
@@ -153,6 +155,10 @@ def create_app(settings: Settings | None = None, secret_key: str | None = None) 
             ReportsApiController,
             ReportPagesController,
             DashboardController,
+            TrainingController,
+            MyTrainingController,
+            TrainingApiController,
+            MyTrainingApiController,
             AdminController,
             AuditController,
             AccountController,

@@ -340,6 +340,17 @@ _import_command(
     "−100…100, client_retention 0–1 with n = clients at risk, revenue ≥ 0, or metrics of "
     "your own).",
 )
+_import_command(
+    "modules",
+    "Import a training catalogue, modules.csv: code,language,title,summary,elements,outcomes,"
+    "duration_minutes,format,url (one row per module and language; elements E01…E12 and "
+    "outcomes separated by ';'; format link, document or in_person).",
+)
+_import_command(
+    "completions",
+    "Import training completions from another learning system, completions.csv: "
+    "employee_id,module,completed_on (YYYY-MM-DD).",
+)
 
 
 @import_group.command(name="visits")
@@ -436,12 +447,15 @@ def report() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["json", "csv", "html", "pdf"]),
+    type=click.Choice(["json", "csv", "html", "pdf", "dataset"]),
     default="json",
     show_default=True,
     help="json: the report object (DESIGN.md contract); csv: one row per outcome and method; "
     "html: one self-contained page with interactive charts; pdf: paginated, for printing "
-    "(needs --out).",
+    "(needs --out); dataset: the unit-level analysis data set as CSV, one row per analysis "
+    "unit and month the models used (unit_code, unit_name, month, n_respondents, "
+    "engagement, pct_favourable, enps, then each outcome and its n), only unit-months the "
+    "reporting gate shows, never person-level rows.",
 )
 @click.option(
     "--out",
@@ -465,15 +479,27 @@ def report() -> None:
 )
 @friendly_errors
 def report_linkage(fmt: str, out: Path | None, as_of: Any, seed: int, reps: int) -> None:
-    """How unit engagement goes with client satisfaction, client and staff retention."""
+    """How unit engagement goes with client satisfaction, client and staff retention.
+
+    With --format dataset, the numbers the models were fitted on instead of their results
+    (re-fit them and get the report's estimates); --seed and --reps do not apply.
+    """
     from engage.reporting.documents import linkage_pdf, standalone_html
-    from engage.reporting.linkage import linkage_report, to_csv, to_json
+    from engage.reporting.linkage import (
+        analysis_data,
+        dataset_csv,
+        linkage_report,
+        to_csv,
+        to_json,
+    )
 
     if fmt == "pdf" and out is None:
         _fail("a PDF needs a file: add --out report.pdf")
 
     async def go() -> str | bytes:
         await _prepare()
+        if fmt == "dataset":
+            return dataset_csv(await analysis_data(as_of.date() if as_of else None))
         result = await linkage_report(as_of.date() if as_of else None, seed, reps)
         if fmt == "pdf":
             return await linkage_pdf(result)
@@ -489,7 +515,8 @@ def report_linkage(fmt: str, out: Path | None, as_of: Any, seed: int, reps: int)
         out.write_bytes(made)
     else:
         out.write_text(made, encoding="utf-8")
-    err.print(f"linkage report written to {out}", highlight=False)
+    what = "analysis data set" if fmt == "dataset" else "linkage report"
+    err.print(f"{what} written to {out}", highlight=False)
 
 
 if __name__ == "__main__":

@@ -8,10 +8,18 @@ from datetime import UTC, date, datetime, timedelta
 from engage import audit
 from engage.auth.accounts import set_password
 from engage.csvio import Progress
-from engage.db.tables import ClientMetric, OrgSettings, Person, Unit
+from engage.db.tables import (
+    ClientMetric,
+    OrgSettings,
+    Person,
+    TrainingAssignment,
+    TrainingModule,
+    Unit,
+)
 from engage.demo_data import DEMO_ORG_NAME, DemoLogin, demo_logins, demo_roster_csv, demo_units_csv
 from engage.demo_history import demo_responses_csv
 from engage.demo_metrics import demo_outcomes_csv, demo_visits_csv
+from engage.demo_training import demo_assignments
 from engage.org.roster_import import import_roster
 from engage.org.units_import import import_units
 from engage.outcomes.outcomes_import import import_outcomes
@@ -56,6 +64,8 @@ async def seed_demo(progress: Progress | None = None) -> DemoSeed:
         if not await ClientMetric.count().run():
             # seeded by a version without client metrics: add them now
             await _seed_client_metrics(today, progress)
+        if not await TrainingAssignment.count().run():
+            await _seed_training(today)
         return DemoSeed(
             created=False, logins=logins, password=DEMO_PASSWORD, survey=await _try_link(logins)
         )
@@ -63,6 +73,7 @@ async def seed_demo(progress: Progress | None = None) -> DemoSeed:
     await import_roster(demo_roster_csv(today), progress)
     await import_responses(demo_responses_csv(today), progress)
     await _seed_client_metrics(today, progress)
+    await _seed_training(today)
     _, wave_id = await create_pulse(
         WaveSpec("Monthly pulse", (DEMO_ROOT,), today, today + timedelta(days=13)), "cli:demo"
     )
@@ -82,6 +93,43 @@ async def _seed_client_metrics(today: date, progress: Progress | None) -> None:
     responses = demo_responses_csv(today)
     await import_outcomes(demo_outcomes_csv(units, roster, responses), progress)
     await import_visits(demo_visits_csv(units, responses, today), progress)
+
+
+async def _seed_training(today: date) -> None:
+    """The demo's assignments and completions (see ``engage.demo_training``)."""
+    managers = {
+        r["unit.code"]: r["email"]
+        for r in await Person.select(Person.unit._.code, Person.email)
+        .where((Person.role == "manager") & Person.email.is_not_null())
+        .run()
+    }
+    wanted = demo_assignments(today, managers)
+    people = {
+        r["employee_id"]: r
+        for r in await Person.select(Person.id, Person.employee_id, Person.unit).run()
+    }
+    modules = {
+        r["code"]: r["id"]
+        for r in await TrainingModule.select(TrainingModule.id, TrainingModule.code).run()
+    }
+    rows = [
+        TrainingAssignment(
+            module=modules[a.module],
+            person=people[a.employee_id]["id"],
+            unit=people[a.employee_id]["unit"],
+            assigned_by=a.assigned_by,
+            assigned_on=a.assigned_on,
+            due_on=a.due_on,
+            status="completed" if a.completed_on else "assigned",
+            completed_on=a.completed_on,
+            completion_source="self" if a.completed_on else None,
+        )
+        for a in wanted
+        if a.employee_id in people and a.module in modules
+    ]
+    for start in range(0, len(rows), 500):
+        await TrainingAssignment.insert(*rows[start : start + 500]).run()
+    await audit.record("cli:demo", "demo.training", f"{len(rows)} demo assignments")
 
 
 async def _try_link(logins: list[DemoLogin]) -> tuple[str, str] | None:

@@ -38,6 +38,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from engage.demo_data import demo_roster_csv, demo_units_csv
+from engage.demo_training import lift
 from surveys.items import ENGAGEMENT_CODES, ENPS
 
 __all__ = [
@@ -275,6 +276,7 @@ def demo_responses_csv(today: datetime.date, seed: int = 7, months: int = 14) ->
                     else 0.0
                 )
                 + rng.gauss(0.0, _WAVE_NOISE_SD)
+                + lift(location, wave, today)
             )
             if m.left_on is not None and (m.left_on - wave).days <= _LEAVER_DIP_DAYS:
                 latent += _LEAVER_DIP

@@ -13,6 +13,8 @@ from engage.outcomes.outcomes_import import import_outcomes
 from engage.outcomes.visits_import import import_visits
 from engage.survey.history_import import import_responses
 from engage.survey.items_service import import_items
+from engage.training.completions_import import import_completions
+from engage.training.modules_import import import_modules
 
 Importer = Callable[[bytes, Progress | None], Awaitable[ImportSummary]]
 
@@ -23,6 +25,8 @@ IMPORTERS: dict[str, Importer] = {
     "items": import_items,
     "outcomes": import_outcomes,
     "visits": import_visits,
+    "modules": import_modules,
+    "completions": import_completions,
 }
 #: Imports that take a return window (days): client retention derived from visits.
 WINDOWED: dict[str, Callable[..., Awaitable[ImportSummary]]] = {"visits": import_visits}

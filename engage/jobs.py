@@ -1,4 +1,5 @@
-"""Background work: open scheduled waves, close ended ones, send invitations and reminders.
+"""Background work: open scheduled waves, close ended ones, send invitations and reminders
+(survey reminders and training reminders).
 
 Every step claims its rows in the database, so any number of workers (or a cron job
 running ``engage jobs``) can call ``run_due_jobs`` at the same time without doing anything
@@ -18,6 +19,7 @@ from engage.settings import Settings
 from engage.survey.mailing import send_invitations, send_reminders
 from engage.survey.pulses import create_due_waves
 from engage.survey.waves import WaveError, close_wave, open_wave, restamp_spent_invitations
+from engage.training.reminders import send_training_reminders
 
 log = logging.getLogger("engage.jobs")
 SYSTEM = "system:scheduler"
@@ -32,6 +34,7 @@ class JobReport:
     closed: list[int] = field(default_factory=list)
     invitations_sent: int = 0
     reminders_sent: int = 0
+    training_reminders_sent: int = 0
     mail_failures: int = 0
     notes: list[str] = field(default_factory=list)
 
@@ -70,12 +73,14 @@ async def run_due_jobs(settings: Settings, today: date | None = None) -> JobRepo
     try:
         invites = await send_invitations(settings)
         reminders = await send_reminders(settings, today, now)
+        training = await send_training_reminders(settings, today)
     except MailNotConfigured as exc:
         report.notes.append(str(exc))
         return report
     report.invitations_sent = invites.sent
     report.reminders_sent = reminders.sent
-    report.mail_failures = invites.failed + reminders.failed
+    report.training_reminders_sent = training.sent
+    report.mail_failures = invites.failed + reminders.failed + training.failed
     return report
 
 

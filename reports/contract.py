@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import math
 import platform
+from collections.abc import Mapping
 from importlib import metadata
 from typing import Any
 
-from reports.stats.linkage import LinkageReport
+import pandas as pd
+
+from reports.stats.linkage import DATASET_SCORE_COLUMNS, LinkageReport
 
 LIBRARIES = ("engage", "numpy", "pandas", "scipy", "statsmodels")
 
@@ -37,8 +40,47 @@ def versions() -> dict[str, str]:
     return found
 
 
-def linkage_json(report: LinkageReport, context: dict[str, Any]) -> dict[str, Any]:
-    """The report object; ``context`` (organisation, generated_at, parameters) is merged in."""
+def training_json(
+    report: LinkageReport, titles: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """The measured effects of training (method ``did_twfe``), one per module and outcome."""
+    titles = titles or {}
+    out = []
+    for item in report.training:
+        effect, lead = item.result.effect, item.result.pre_trend
+        out.append(
+            {
+                "module": item.module,
+                "title": titles.get(item.module, item.module),
+                "outcome": item.outcome,
+                "method": "did_twfe",
+                "estimate": _number(effect.estimate),
+                "ci_low": _number(effect.ci_low),
+                "ci_high": _number(effect.ci_high),
+                "p_value": _number(effect.p_value),
+                "p_adjusted": _number(item.p_adjusted),
+                "n_units": effect.n_units,
+                "n_obs": effect.n_obs,
+                "n_treated_units": item.result.n_treated_units,
+                "n_comparison_units": item.result.n_comparison_units,
+                "n_partly_trained_units": item.n_partly_trained,
+                "n_months": item.result.n_months,
+                "pre_trend_estimate": _number(lead.estimate),
+                "pre_trend_p_value": _number(lead.p_value),
+                "detail": effect.detail,
+                "warnings": list(item.result.warnings),
+            }
+        )
+    return out
+
+
+def linkage_json(
+    report: LinkageReport, context: dict[str, Any], titles: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The report object; ``context`` (organisation, generated_at, parameters) is merged in.
+
+    ``titles`` names the training modules in ``training_effects``.
+    """
     agg = report.aggregation
     return {
         **context,
@@ -89,6 +131,50 @@ def linkage_json(report: LinkageReport, context: dict[str, Any]) -> dict[str, An
         "n_unit_months": report.n_cells,
         "unit_months_below_threshold": report.cells_below_threshold,
         "engagement_sd": _number(report.engagement_sd),
+        "training_effects": training_json(report, titles),
         "warnings": list(report.warnings),
         "versions": versions(),
     }
+
+
+def _count(value: Any) -> int | float | None:
+    number = _number(None if pd.isna(value) else float(value))
+    if isinstance(number, float) and number.is_integer():
+        return int(number)
+    return number
+
+
+def analysis_data_json(
+    frame: pd.DataFrame,
+    columns: Mapping[str, tuple[str, str | None]],
+    context: dict[str, Any],
+) -> dict[str, Any]:
+    """The analysis data set: one object per unit and month, outcomes keyed by name.
+
+    ``frame`` has unit_code, unit_name, month (YYYY-MM), the score columns and each
+    outcome's columns as named in ``columns``; an outcome a row has no value for is left
+    out of its ``outcomes``. Missing numbers are ``null``.
+    """
+    rows = []
+    for record in frame.to_dict("records"):
+        outcomes: dict[str, dict[str, float | int | None]] = {}
+        for name, (value_column, n_column) in columns.items():
+            value = record.get(value_column)
+            if value is None or pd.isna(value):
+                continue
+            n = record.get(n_column) if n_column else None
+            outcomes[name] = {"value": _number(float(value)), "n": _count(n)}
+        rows.append(
+            {
+                "unit_code": str(record["unit_code"]),
+                "unit_name": str(record["unit_name"]),
+                "month": str(record["month"]),
+                "n_respondents": _count(record["n_respondents"]),
+                **{
+                    c: _number(None if pd.isna(record[c]) else float(record[c]))
+                    for c in DATASET_SCORE_COLUMNS[1:]
+                },
+                "outcomes": outcomes,
+            }
+        )
+    return {**context, "outcomes": list(columns), "rows": rows, "versions": versions()}

@@ -106,6 +106,13 @@ class Dashboard:
         row = self._items[(unit, wave, item)]
         return Figure(True, 100.0 * float(row["favourable"]) / float(row["n"]))
 
+    def favourable_counts(self, unit: int, wave: int, item: str) -> tuple[int, int] | None:
+        """(favourable answers, answers) of an item, or None where the gate withholds it."""
+        if not self.gate.verdict(("item", wave, item), unit).shown:
+            return None
+        row = self._items[(unit, wave, item)]
+        return int(row["favourable"]), int(row["n"])
+
     def enps(self, unit: int, wave: int) -> Figure:
         """% promoters − % detractors, if the gate allows it."""
         verdict = self.gate.verdict(("enps", wave), unit)

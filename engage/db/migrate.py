@@ -10,6 +10,7 @@ from piccolo.apps.migrations.commands.forwards import run_forwards
 from piccolo.apps.migrations.tables import Migration
 
 from engage.db.tables import KeyValue, OrgSettings, SurveyItem
+from engage.training.modules_import import ensure_starter_catalogue
 from surveys.items import ENGAGEMENT_CODES, ENPS
 
 SECRET_KEY_NAME = "instance:secret_key"  # noqa: S105 (a key name, not a secret)
@@ -20,7 +21,8 @@ class MigrationFailed(RuntimeError):
 
 
 async def migrate(*, quiet: bool = True) -> int:
-    """Bring the schema up to date, seed the settings row and the instance secret.
+    """Bring the schema up to date; seed the settings row, the items, the starter training
+    catalogue (into an empty catalogue) and the instance secret.
 
     Returns how many migrations were applied (0 when the database was already current).
     """
@@ -33,6 +35,7 @@ async def migrate(*, quiet: bool = True) -> int:
     if not await OrgSettings.exists().run():
         await OrgSettings.insert(OrgSettings()).run()
     await ensure_default_items()
+    await ensure_starter_catalogue()
     await instance_secret()
     return await _applied() - before
 

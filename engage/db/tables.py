@@ -214,6 +214,53 @@ class ClientMetric(Table, tablename="client_metric"):
     source = Varchar(length=16, default="outcomes")  # outcomes | visits
 
 
+class TrainingModule(Table, tablename="training_module"):
+    """A training module of the catalogue; its titles and summaries live per language."""
+
+    id = Serial(primary_key=True)
+    code = Varchar(length=64, unique=True)
+    elements = Varchar(length=100, default="")  # ";"-separated E01…E12 it targets
+    outcomes = Varchar(length=200, default="")  # ";"-separated client metrics it targets
+    duration_minutes = Integer(default=30)
+    format = Varchar(length=16, default="document")  # link | document | in_person
+    retired = Boolean(default=False)
+    created_at = Timestamptz()
+
+
+class TrainingModuleText(Table, tablename="training_module_text"):
+    """One language version of a module: title, summary and (for links/documents) address."""
+
+    id = Serial(primary_key=True)
+    module = ForeignKey[TrainingModule](TrainingModule, on_delete=OnDelete.cascade, index=True)
+    language = Varchar(length=16)
+    title = Varchar(length=200)
+    summary = Text(default="")
+    url = Text(default="")
+
+
+class TrainingAssignment(Table, tablename="training_assignment"):
+    """A module assigned to one person (person-level: never joined with survey answers).
+
+    ``unit`` is where the person worked when it was assigned, so per-unit lists and the
+    effect analysis keep their history when people move.
+    """
+
+    id = Serial(primary_key=True)
+    module = ForeignKey[TrainingModule](TrainingModule, on_delete=OnDelete.restrict, index=True)
+    person = ForeignKey[Person](Person, on_delete=OnDelete.cascade, index=True)
+    unit = ForeignKey[Unit](Unit, on_delete=OnDelete.restrict, index=True)
+    assigned_by = Varchar(length=254)
+    assigned_on = Date()
+    due_on = Date(index=True)
+    note = Text(default="")
+    status = Varchar(length=12, default="assigned", index=True)  # assigned|completed|cancelled
+    completed_on = Date(null=True, default=None)
+    completion_source = Varchar(length=16, null=True, default=None)  # self | import
+    reflection = Text(null=True, default=None)
+    due_reminded_at = Timestamptz(null=True, default=None)
+    overdue_reminded_at = Timestamptz(null=True, default=None)
+
+
 ALL_TABLES: tuple[type[Table], ...] = (
     Unit,
     Person,
@@ -231,4 +278,7 @@ ALL_TABLES: tuple[type[Table], ...] = (
     Answer,
     Pulse,
     ClientMetric,
+    TrainingModule,
+    TrainingModuleText,
+    TrainingAssignment,
 )

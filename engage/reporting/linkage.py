@@ -5,16 +5,25 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 import anyio.to_thread
+import pandas as pd
 
 from engage.reporting.linkage_data import load_linkage_input, organisation
-from reports.contract import linkage_json
-from reports.stats.linkage import LinkageReport, build_report
+from engage.reporting.training_data import module_titles
+from reports.contract import analysis_data_json, linkage_json
+from reports.stats.linkage import (
+    DATASET_SCORE_COLUMNS,
+    AnalysisDataset,
+    LinkageReport,
+    analysis_dataset,
+    build_report,
+)
 
 DEFAULT_SEED = 20261123
 DEFAULT_REPS = 2000
@@ -43,6 +52,7 @@ class LinkageRun:
     body: dict[str, Any]
     names: dict[int, str]
     ancestors: Mapping[object, frozenset[object]]
+    titles: Mapping[str, str] = field(default_factory=dict)  # training module code → title
 
     def __iter__(self) -> Iterator[Any]:
         """``report, body = run`` (the two things most callers want)."""
@@ -70,7 +80,10 @@ async def linkage_report(
             "multiple_testing": "Benjamini-Hochberg over every test in this report",
         },
     }
-    return LinkageRun(report, linkage_json(report, context), dict(units.name), data.ancestors)
+    titles = await module_titles()
+    return LinkageRun(
+        report, linkage_json(report, context, titles), dict(units.name), data.ancestors, titles
+    )
 
 
 def to_json(body: dict[str, Any]) -> str:
@@ -87,3 +100,93 @@ def to_csv(body: dict[str, Any]) -> str:
         row = [link[c] for c in CSV_COLUMNS[:-1]]
         writer.writerow(["" if v is None else v for v in row] + [" | ".join(link["warnings"])])
     return out.getvalue()
+
+
+#: What the analysis data set leaves out, and how to re-fit from it (CSV readers: README).
+DATASET_NOTES = (
+    "One row per analysis unit and month the linkage models used. Score columns "
+    "(n_respondents, engagement, pct_favourable, enps) only for unit-months with at least "
+    "the wave's minimum group size of respondents that the reporting gate shows; empty "
+    "otherwise (no wave that month, too few respondents, or withheld to protect a smaller "
+    "group). eNPS is empty where fewer than k answered it or the gate withholds it.",
+    "Outcome columns hold each outcome's value (and its n) exactly as the models used it: "
+    "at the lowest level only (empty for a unit that contains another unit with the same "
+    "outcome). staff_turnover is leavers / headcount at the start of the month (n = "
+    "headcount).",
+    "A unit's engagement over the period is the n_respondents-weighted mean of its rows; its "
+    "outcome is the n-weighted mean of its rows when every row of that outcome has an n, "
+    "else the plain mean. Pearson, Spearman and the quartile gap correlate these unit values. "
+    "The lagged model pairs a row's engagement and outcome with the same unit's outcome of "
+    "the next month; 'per SD of engagement' uses the SD of engagement over every row that "
+    "has one.",
+    "Person-level data is never exported: the Cox model of staff_retention is fitted on one "
+    "row per person and period, which is not in this file.",
+)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class AnalysisData:
+    """The analysis data set with unit codes and names, and its context (org, versions)."""
+
+    dataset: AnalysisDataset
+    frame: pd.DataFrame
+    context: dict[str, Any]
+
+    @property
+    def columns(self) -> list[str]:
+        """CSV columns: unit code, name, month, the scores, then each outcome (and its n)."""
+        outcome_columns = [
+            c for value, n in self.dataset.columns.values() for c in (value, n) if c is not None
+        ]
+        return ["unit_code", "unit_name", "month", *DATASET_SCORE_COLUMNS, *outcome_columns]
+
+
+async def analysis_data(as_of: date | None = None) -> AnalysisData:
+    """The unit-level analysis data set of the linkage report (no model is fitted)."""
+    data, units = await load_linkage_input(as_of or date.today())
+    dataset = await anyio.to_thread.run_sync(analysis_dataset, data)
+    frame = dataset.frame.copy()
+    frame.insert(0, "unit_code", frame["unit"].map(units.code))
+    frame.insert(1, "unit_name", frame["unit"].map(units.name))
+    frame["month"] = frame["month"].astype(str)
+    frame = frame.sort_values(["unit_code", "month"], kind="stable").reset_index(drop=True)
+    org = await organisation()
+    context = {
+        "report": "linkage-data",
+        "organisation": org["name"],
+        "generated_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "min_group_size": org["min_group_size"],
+        "notes": list(DATASET_NOTES),
+    }
+    return AnalysisData(dataset, frame.drop(columns=["unit"]), context)
+
+
+def _cell(value: Any, whole: bool) -> str | int | float:
+    """A CSV cell: empty for missing, an integer for counts, full precision otherwise."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    if whole and float(value).is_integer():
+        return int(value)
+    return float(value)
+
+
+def dataset_csv(data: AnalysisData) -> str:
+    """The analysis data set as CSV (floats written exactly, so re-fits give the same numbers)."""
+    columns = data.columns
+    counts = {"n_respondents", *(n for _, n in data.dataset.columns.values() if n)}
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in data.frame[columns].itertuples(index=False):
+        writer.writerow(
+            [
+                v if c in ("unit_code", "unit_name", "month") else _cell(v, c in counts)
+                for c, v in zip(columns, row, strict=True)
+            ]
+        )
+    return out.getvalue()
+
+
+def dataset_json(data: AnalysisData) -> dict[str, Any]:
+    """The analysis data set as the JSON object of ``GET /api/reports/linkage/data``."""
+    return analysis_data_json(data.frame, data.dataset.columns, data.context)

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from engage.db.tables import ClientMetric, OrgSettings, Person, Response, Unit, Wave
+from engage.reporting.training_data import training_cohorts
 from reports.gate import shown_units, subtree_totals
 from reports.stats.linkage import ALPHA_COLUMNS, LinkageInput
 from surveys.anonymity import Thresholds
@@ -186,7 +187,14 @@ async def load_linkage_input(
         # No client metrics yet: analyse the units that hold responses themselves.
         analysis = set(raw["unit"].astype(int))
     mapping, lowest = analysis_map(units, analysis)
-    cells, item_cells = _roll_up(raw, enps, waves, mapping, gated_pairs(raw, waves, units.path))
+    cells, item_cells = _roll_up(
+        raw,
+        enps,
+        waves,
+        mapping,
+        gated_pairs(raw, waves, units.path),
+        gated_pairs(enps, waves, units.path, column="enps_n"),
+    )
     inside = mapping[mapping["leaf"].isin(analysis)]
     ancestors: dict[object, frozenset[object]] = {}
     for leaf, unit in zip(inside["leaf"].tolist(), inside["unit"].tolist(), strict=True):
@@ -201,6 +209,10 @@ async def load_linkage_input(
         outcomes["month"] = pd.PeriodIndex(pd.to_datetime(outcomes["month"]), freq="M")
         outcomes["value"] = outcomes["value"].astype(float)
         outcomes["n"] = outcomes["n"].astype(float)
+    training = None
+    if len(cells):
+        months = pd.period_range(cells["month"].min(), cells["month"].max(), freq="M")
+        training = await training_cohorts(mapping, months)
     data = LinkageInput(
         cells=cells,
         item_cells=item_cells,
@@ -211,27 +223,34 @@ async def load_linkage_input(
         ancestors=ancestors,
         seed=seed,
         bootstrap_reps=bootstrap_reps,
+        training=training,
     )
     return data, units
 
 
 def gated_pairs(
-    raw: pd.DataFrame, waves: pd.DataFrame, paths: dict[int, str]
+    raw: pd.DataFrame, waves: pd.DataFrame, paths: dict[int, str], column: str = "n"
 ) -> set[tuple[int, int]]:
     """(unit, wave) pairs whose scores the reporting gate shows, judged over the whole tree.
 
     A unit-wave enters the analysis only if the dashboards would show it too: at least k
     respondents, and not hidden to protect a smaller remainder next to it. Otherwise a
     unit's mean pooled over waves could give back a wave the dashboards withhold.
+    ``column`` names the people counted: scored respondents (``n``), or those who answered
+    the eNPS question (``enps_n``), which the dashboards gate on its own, as eNPS is.
     """
-    if raw.empty:
+    if raw.empty or column not in raw.columns:
         return set()
     k_of = dict(zip(waves["id"].astype(int), waves["k"].astype(int), strict=True))
     pairs: set[tuple[int, int]] = set()
     for wave_key, rows in raw.groupby("wave"):
         wave = int(str(wave_key))
         direct = dict(
-            zip(rows["unit"].astype(int).tolist(), rows["n"].astype(int).tolist(), strict=True)
+            zip(
+                rows["unit"].astype(int).tolist(),
+                pd.to_numeric(rows[column]).fillna(0).astype(int).tolist(),
+                strict=True,
+            )
         )
         sizes = subtree_totals(direct, paths)
         shown = shown_units(paths, sizes, k_of.get(wave, Thresholds().scores))
@@ -245,8 +264,14 @@ def _roll_up(
     waves: pd.DataFrame,
     mapping: pd.DataFrame,
     shown: set[tuple[int, int]] | None = None,
+    enps_shown: set[tuple[int, int]] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Leaf sums → analysis-unit × month sums (scores, eNPS, alpha moments); item sums long."""
+    """Leaf sums → analysis-unit × month sums (scores, eNPS, alpha moments); item sums long.
+
+    ``shown`` and ``enps_shown`` are the (unit, wave) pairs the reporting gate shows for
+    scores and for eNPS; a cell holding any other is marked ``withheld`` /
+    ``enps_withheld`` (None: nothing is marked).
+    """
     codes = [c.lower() for c in ENGAGEMENT_CODES]
     sums = [*SCORE_COLUMNS, *ENPS_COLUMNS, *ALPHA_COLUMNS]
     empty_cells = pd.DataFrame(columns=["unit", "month", "k", *sums])
@@ -255,7 +280,9 @@ def _roll_up(
         return empty_cells, empty_items
     raw = raw.apply(pd.to_numeric)
     if not enps.empty:
-        raw = raw.merge(enps.apply(pd.to_numeric), on=["unit", "wave"], how="left")
+        # outer: a unit-wave whose responses answered eNPS but no engagement item still
+        # counts in its cell's eNPS, as it does on the dashboards
+        raw = raw.merge(enps.apply(pd.to_numeric), on=["unit", "wave"], how="outer")
     else:
         raw = raw.assign(enps_n=0, promoters=0, detractors=0)
     wave_info = waves[["id", "month", "k"]].rename(columns={"id": "wave"})
@@ -270,12 +297,27 @@ def _roll_up(
         ]
     else:
         rolled["withheld"] = 0
+    if enps_shown is not None:
+        # eNPS counts its own respondents (also those without a score), so the gate decides
+        # it on its own counts; a cell mixing a withheld eNPS wave shows no eNPS
+        rolled["enps_withheld"] = [
+            1 if n > 0 and (int(u), int(w)) not in enps_shown else 0
+            for u, w, n in zip(
+                rolled["unit"].tolist(),
+                rolled["wave"].tolist(),
+                rolled["enps_n"].fillna(0).tolist(),
+                strict=True,
+            )
+        ]
+    else:
+        rolled["enps_withheld"] = 0
     item_sum_cols = [f"{p}_{c}" for c in codes for p in ("c", "s", "q")]
     rolled[sums + item_sum_cols] = rolled[sums + item_sum_cols].fillna(0)
     grouped = rolled.groupby(["unit", "month"], sort=True)
     cells = grouped[sums].sum()
     cells["k"] = grouped["k"].max()
     cells["withheld"] = grouped["withheld"].max()
+    cells["enps_withheld"] = grouped["enps_withheld"].max()
     cells = cells.reset_index()
     item_sums = grouped[item_sum_cols].sum().reset_index()
     long = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
@@ -29,6 +29,11 @@ from reports.stats.quartiles import quartile_gap
 from reports.stats.retention import binomial_retention
 from reports.stats.scores import cell_scores
 from reports.stats.survival import counting_process, monthly_turnover, staff_retention_cox
+from reports.stats.training_panel import (
+    ModuleEffect,
+    engagement_by_unit_month,
+    module_effects,
+)
 
 METHODS = (
     "pearson",
@@ -110,6 +115,7 @@ class LinkageInput:
     scale_points: int = 5
     seed: int = 20261123
     bootstrap_reps: int = 2000
+    training: pd.DataFrame | None = None  # cohorts: unit, module, first_treated, partial
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,13 +182,15 @@ class LinkageReport:
     warnings: tuple[str, ...]
     analysis_units: pd.DataFrame = field(repr=False)
     analysis_cells: pd.DataFrame = field(repr=False)
+    training: tuple[ModuleEffect, ...] = ()
 
 
 def gate_cells(cells: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """Cells with at least k respondents (with their scores), and how many were dropped.
 
     A cell marked ``withheld`` (the reporting gate hides it to protect a smaller group next
-    to it) is dropped and counted the same way.
+    to it) is dropped and counted the same way. A kept cell's eNPS is blanked when fewer
+    than k answered it or the gate withholds it (``enps_withheld``).
     """
     scored = cell_scores(cells)
     keep = scored["n"] >= scored["k"]
@@ -190,6 +198,8 @@ def gate_cells(cells: pd.DataFrame) -> tuple[pd.DataFrame, int]:
         keep &= scored["withheld"] == 0
     kept = scored[keep].copy()
     small_enps = kept["enps_n"] < kept["k"]
+    if "enps_withheld" in kept.columns:
+        small_enps |= kept["enps_withheld"] != 0
     kept.loc[small_enps, "enps"] = np.nan
     return kept.reset_index(drop=True), int((~keep).sum())
 
@@ -437,6 +447,105 @@ def lowest_level(
     return rows[~rows["unit"].isin(containing)].reset_index(drop=True), len(containing)
 
 
+def outcome_series(data: LinkageInput, gated: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Each outcome's rows (unit, month, value, n), by name, before ``lowest_level``.
+
+    The client metrics by metric name, and staff turnover per unit and month from the
+    roster (value = leavers / headcount at the start of the month, n = that headcount) over
+    the months of the shown cells ``gated``.
+    """
+    outcomes = data.outcomes.copy()
+    if len(outcomes):
+        outcomes["month"] = pd.PeriodIndex(outcomes["month"], freq="M")
+    series: dict[str, pd.DataFrame] = {
+        str(m): g[["unit", "month", "value", "n"]].reset_index(drop=True)
+        for m, g in outcomes.groupby("metric", sort=True)
+    }
+    people = data.people
+    if len(people) and len(gated):
+        months = pd.period_range(gated["month"].min(), gated["month"].max(), freq="M")
+        turnover = monthly_turnover(people, months)
+        turnover = turnover[turnover["headcount"] > 0]
+        series[STAFF_TURNOVER] = pd.DataFrame(
+            {
+                "unit": turnover["unit"],
+                "month": turnover["month"],
+                "value": turnover["rate"],
+                "n": turnover["headcount"],
+            }
+        )
+    return series
+
+
+#: The analysis data set's columns before the outcomes (``unit`` is an id here).
+DATASET_SCORE_COLUMNS = ("n_respondents", "engagement", "pct_favourable", "enps")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class AnalysisDataset:
+    """The unit-level analysis data set: one row per analysis unit and month the models used.
+
+    frame: unit, month (Period[M]), ``DATASET_SCORE_COLUMNS``, then per outcome its value
+    column and, when any of its rows has an n, an n column; empty where a row has none.
+    columns: outcome → (value column, n column or None) — the outcome's own name (and
+    ``<name>_n``) unless that clashes with another column.
+    """
+
+    frame: pd.DataFrame
+    columns: dict[str, tuple[str, str | None]]
+
+
+def _dataset_columns(
+    names: list[str], with_n: Mapping[str, bool]
+) -> dict[str, tuple[str, str | None]]:
+    """Column names per outcome: ``name`` and ``name_n``, prefixed ``outcome_`` on a clash."""
+    taken = {"unit", "unit_code", "unit_name", "month", *DATASET_SCORE_COLUMNS}
+    out: dict[str, tuple[str, str | None]] = {}
+    for name in names:
+        base = name
+        while base in taken or (with_n[name] and f"{base}_n" in taken):
+            base = f"outcome_{base}"
+        n = f"{base}_n" if with_n[name] else None
+        taken |= {base, *([n] if n else [])}
+        out[name] = (base, n)
+    return out
+
+
+def analysis_dataset(data: LinkageInput) -> AnalysisDataset:
+    """Exactly the unit-month numbers the report's models are fitted on.
+
+    Engagement, % favourable and eNPS come only from the cells ``gate_cells`` keeps (at
+    least k respondents, not withheld by the reporting gate; eNPS only where the gate shows
+    it too); each outcome's values are its rows at the lowest level (``lowest_level``), as
+    the correlations, quartile gap, lagged panel and GLM see them. Only units with at least
+    one kept cell appear (no model uses the others); their months with an outcome but no
+    kept cell have empty score columns. Person-level data (the Cox model's rows) is never
+    part of it.
+    """
+    gated, _ = gate_cells(data.cells)
+    frame = gated[["unit", "month", "n", "engagement", "pct_favourable", "enps"]].rename(
+        columns={"n": "n_respondents"}
+    )
+    units = set(gated["unit"])
+    parts: dict[str, pd.DataFrame] = {}
+    for name, rows in sorted(outcome_series(data, gated).items()):
+        lowest, _ = lowest_level(rows, data.ancestors)
+        used = lowest[lowest["unit"].isin(units) & lowest["value"].notna()]
+        if len(used):
+            parts[name] = used[["unit", "month", "value", "n"]]
+    columns = _dataset_columns(
+        list(parts), {k: bool(v["n"].notna().any()) for k, v in parts.items()}
+    )
+    for name, rows in parts.items():
+        value, n = columns[name]
+        part = rows.rename(columns={"value": value, "n": n or "n"})
+        frame = frame.merge(
+            part[["unit", "month", value, *([n] if n else [])]], on=["unit", "month"], how="outer"
+        )
+    frame = frame.sort_values(["unit", "month"], kind="stable").reset_index(drop=True)
+    return AnalysisDataset(frame, columns)
+
+
 def build_report(data: LinkageInput) -> LinkageReport:
     """Compute every link, then adjust all their p-values together (Benjamini–Hochberg)."""
     gated, dropped = gate_cells(data.cells)
@@ -452,26 +561,8 @@ def build_report(data: LinkageInput) -> LinkageReport:
     sd = float(gated["engagement"].std()) if len(gated) > 1 else float("nan")
     pooled = gated.groupby("unit")[["n", "score_sum"]].sum()
     unit_engagement = pooled["score_sum"] / pooled["n"]
-    outcomes = data.outcomes.copy()
-    if len(outcomes):
-        outcomes["month"] = pd.PeriodIndex(outcomes["month"], freq="M")
     people = data.people
-    series: dict[str, pd.DataFrame] = {
-        str(m): g[["unit", "month", "value", "n"]].reset_index(drop=True)
-        for m, g in outcomes.groupby("metric", sort=True)
-    }
-    if len(people) and len(gated):
-        months = pd.period_range(gated["month"].min(), gated["month"].max(), freq="M")
-        turnover = monthly_turnover(people, months)
-        turnover = turnover[turnover["headcount"] > 0]
-        series[STAFF_TURNOVER] = pd.DataFrame(
-            {
-                "unit": turnover["unit"],
-                "month": turnover["month"],
-                "value": turnover["rate"],
-                "n": turnover["headcount"],
-            }
-        )
+    series = outcome_series(data, gated)
     links: list[Link] = []
     summaries: list[OutcomeSummary] = []
     per_unit: list[pd.Series] = [
@@ -509,7 +600,8 @@ def build_report(data: LinkageInput) -> LinkageReport:
                     "hazard ratio of a member of staff leaving, per SD of the unit's engagement",
                 )
             )
-    links = _adjust(links)
+    effects = _training_effects(data, gated, series)
+    links, effects = _adjust(links, effects)
     analysis_units = pd.concat(per_unit, axis=1, join="outer")
     analysis_units = analysis_units[analysis_units["engagement"].notna()]
     return LinkageReport(
@@ -523,25 +615,53 @@ def build_report(data: LinkageInput) -> LinkageReport:
         warnings=tuple(notes),
         analysis_units=analysis_units.reset_index(names="unit"),
         analysis_cells=gated,
+        training=effects,
     )
 
 
-def _adjust(links: list[Link]) -> list[Link]:
-    """Benjamini–Hochberg over every test; pearson_corrected shares pearson's test."""
+def _training_effects(
+    data: LinkageInput, gated: pd.DataFrame, series: dict[str, pd.DataFrame]
+) -> tuple[ModuleEffect, ...]:
+    """Each trained module's difference-in-differences on engagement and every outcome.
+
+    Engagement comes from the gated cells only; outcomes at their lowest level, as in the
+    links.
+    """
+    if data.training is None or data.training.empty or gated.empty:
+        return ()
+    frames = []
+    for name in sorted(series):
+        rows, _ = lowest_level(series[name], data.ancestors)
+        frames.append(rows[["unit", "month", "value"]].assign(metric=name))
+    outcomes = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return module_effects(
+        engagement_by_unit_month(gated),
+        outcomes,
+        data.training,
+        reps=min(data.bootstrap_reps, 999),
+        seed=data.seed,
+    )
+
+
+def _adjust(
+    links: list[Link], effects: tuple[ModuleEffect, ...] = ()
+) -> tuple[list[Link], tuple[ModuleEffect, ...]]:
+    """Benjamini–Hochberg over every test, training effects included; pearson_corrected
+    shares pearson's test."""
     tested = [i for i, link in enumerate(links) if link.method != "pearson_corrected"]
-    adjusted = benjamini_hochberg([links[i].p_value for i in tested])
-    by_index = dict(zip(tested, adjusted.tolist(), strict=True))
+    adjusted = benjamini_hochberg(
+        [links[i].p_value for i in tested] + [e.result.effect.p_value for e in effects]
+    )
+    by_index = dict(zip(tested, adjusted[: len(tested)].tolist(), strict=True))
+    adjusted_effects = tuple(
+        replace(e, p_adjusted=float(p))
+        for e, p in zip(effects, adjusted[len(tested) :].tolist(), strict=True)
+    )
     pearson_adjusted = {
         links[i].outcome: by_index[i] for i in tested if links[i].method == "pearson"
     }
     out = []
     for i, link in enumerate(links):
         value = by_index.get(i, pearson_adjusted.get(link.outcome, float("nan")))
-        out.append(_replace_adjusted(link, value))
-    return out
-
-
-def _replace_adjusted(link: Link, value: float) -> Link:
-    from dataclasses import replace
-
-    return replace(link, p_adjusted=value)
+        out.append(replace(link, p_adjusted=value))
+    return out, adjusted_effects

@@ -1,4 +1,4 @@
-"""GET /api/reports/linkage: HR and admin only; the contract's object; reproducible."""
+"""GET /api/reports/linkage (and its analysis data set): HR and admin only; reproducible."""
 
 from __future__ import annotations
 
@@ -50,3 +50,44 @@ async def test_openapi_documents_the_report(client: AsyncTestClient[Any]) -> Non
     schema = (await client.get("/schema/openapi.json")).json()
     operation = schema["paths"]["/api/reports/linkage"]["get"]
     assert "LinkageOut" in str(operation["responses"]["200"])
+
+
+DATA_HEADER = "unit_code,unit_name,month,n_respondents,engagement,pct_favourable,enps"
+
+
+async def test_hr_gets_the_analysis_data_set(client: AsyncTestClient[Any], org: Org) -> None:
+    await login(client, org.logins["hr"])
+    res = await client.get("/api/reports/linkage/data")
+    assert res.status_code == 200, res.text
+    body = res.json()
+    assert body["report"] == "linkage-data" and body["rows"] == []  # no closed wave yet
+    assert body["min_group_size"] == 5 and body["versions"]["pandas"]
+    assert any("Person-level data is never exported" in n for n in body["notes"])
+    res = await client.get("/reports/linkage/data.csv")
+    assert res.status_code == 200
+    assert res.headers["content-type"].startswith("text/csv")
+    assert 'filename="linkage-data.csv"' in res.headers["content-disposition"]
+    assert res.text == DATA_HEADER + "\n"
+
+
+@pytest.mark.parametrize("who", ["regional", "riverside", "employee"])
+@pytest.mark.parametrize("url", ["/api/reports/linkage/data", "/reports/linkage/data.csv"])
+async def test_the_data_set_is_for_hr_only(
+    client: AsyncTestClient[Any], org: Org, who: str, url: str
+) -> None:
+    await login(client, org.logins[who])
+    assert (await client.get(url)).status_code == 403
+
+
+async def test_anonymous_gets_no_data_set(client: AsyncTestClient[Any]) -> None:
+    assert (await client.get("/api/reports/linkage/data")).status_code == 401
+    res = await client.get("/reports/linkage/data.csv", follow_redirects=False)
+    assert res.status_code in (302, 303, 401)
+
+
+async def test_openapi_documents_the_data_set(client: AsyncTestClient[Any]) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+    operation = schema["paths"]["/api/reports/linkage/data"]["get"]
+    assert "AnalysisDataOut" in str(operation["responses"]["200"])
+    row = schema["components"]["schemas"]["DataRowOut"]["properties"]
+    assert {"unit_code", "month", "n_respondents", "engagement", "outcomes"} <= row.keys()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get
@@ -14,6 +15,8 @@ from litestar.response import Template
 from engage.auth.guards import current_user, requires_role
 from engage.org.queries import find_unit, flatten, unit_tree
 from engage.reporting.dashboard_data import closed_waves, comments, load_dashboard, unit_paths
+from engage.survey.waves import unit_rates
+from engage.training.assignments import progress_by_unit
 from reports.dashboard import Figure
 from surveys.items import ELEMENTS, ENGAGEMENT_CODES
 
@@ -116,7 +119,11 @@ class DashboardController(Controller):
             "k": data.k,
             "root": root,
         }
+        progress = await progress_by_unit(datetime.now(UTC).date(), selected.path)
+        context["training"] = next((p for p in progress if p.code == selected.code), None)
         if current is not None:
+            rates = await unit_rates(current.id, selected.path)
+            context["rate"] = next((r for r in rates if r.unit_code == selected.code), None)
             points = [
                 TrendPoint(w.opens_on.strftime("%b %Y"), data.engagement(selected.id, w.id))
                 for w in reversed(waves)

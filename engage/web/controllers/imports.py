@@ -20,7 +20,9 @@ from engage.imports import IMPORTERS, WINDOWED, run_import
 from engage.settings import MAX_RETURN_WINDOW_DAYS, get_settings
 from engage.web.forms import UploadForm
 
-ImportKind = Literal["units", "roster", "responses", "items", "outcomes", "visits"]
+ImportKind = Literal[
+    "units", "roster", "responses", "items", "outcomes", "visits", "modules", "completions"
+]
 
 
 class ImportResult(msgspec.Struct):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Controller, Request, get
@@ -10,6 +11,7 @@ from litestar.response import Template
 from engage.auth.guards import current_user
 from engage.db.tables import Person, Unit, User
 from engage.org.queries import find_unit
+from engage.training.assignments import list_assignments, person_of
 
 
 class HomeController(Controller):
@@ -22,7 +24,15 @@ class HomeController(Controller):
     async def home(self, request: Request[Any, Any, Any]) -> Template:
         """What the user can do, with the numbers their role may see."""
         user = current_user(request)
-        context: dict[str, Any] = {"unit": None, "stats": None}
+        context: dict[str, Any] = {"unit": None, "stats": None, "training": None}
+        person = await person_of(user)
+        if person is not None:
+            day = datetime.now(UTC).date()
+            open_rows = await list_assignments(day, person_id=person, status="assigned")
+            context["training"] = {
+                "open": len(open_rows),
+                "overdue": sum(1 for r in open_rows if r.overdue),
+            }
         if user.sees_whole_org:
             context["stats"] = {
                 "units": await Unit.count().run(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from litestar import Controller, Response, get
@@ -9,16 +10,23 @@ from litestar.response import Template
 
 from engage.auth.guards import requires_role
 from engage.reporting.documents import CHECKS, linkage_pdf
-from engage.reporting.linkage import linkage_report, to_csv
+from engage.reporting.linkage import analysis_data, dataset_csv, linkage_report, to_csv
 from reports.charts import report_charts
 from reports.stats.linkage import LinkageReport
 from reports.summary import heading, outcome_title, tell
+from reports.training_summary import METHOD_NOTE, training_rows
 
 
 def _context(
-    report: LinkageReport, body: dict[str, Any], names: dict[int, str], ancestors: Any
+    report: LinkageReport,
+    body: dict[str, Any],
+    names: dict[int, str],
+    ancestors: Any,
+    titles: Mapping[str, str],
 ) -> dict[str, Any]:
     return {
+        "training": training_rows(report, titles),
+        "training_note": METHOD_NOTE,
         "body": body,
         "stories": tell(report),
         "charts": report_charts(report, names, ancestors),
@@ -40,7 +48,8 @@ class ReportPagesController(Controller):
         """The linkage report with interactive charts."""
         run = await linkage_report()
         return Template(
-            "report_linkage.html", context=_context(run.report, run.body, run.names, run.ancestors)
+            "report_linkage.html",
+            context=_context(run.report, run.body, run.names, run.ancestors, run.titles),
         )
 
     @get("/linkage.pdf", name="report_linkage_pdf")
@@ -61,4 +70,14 @@ class ReportPagesController(Controller):
             to_csv(run.body),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="linkage.csv"'},
+        )
+
+    @get("/linkage/data.csv", name="report_linkage_data_csv")
+    async def linkage_data_csv(self) -> Response[str]:
+        """The unit-level analysis data set the models were fitted on, as CSV."""
+        data = await analysis_data()
+        return Response(
+            dataset_csv(data),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="linkage-data.csv"'},
         )

@@ -10,7 +10,13 @@ from litestar import Controller, get
 from litestar.params import QueryParameter
 
 from engage.auth.guards import requires_role
-from engage.reporting.linkage import DEFAULT_REPS, DEFAULT_SEED, linkage_report
+from engage.reporting.linkage import (
+    DEFAULT_REPS,
+    DEFAULT_SEED,
+    analysis_data,
+    dataset_json,
+    linkage_report,
+)
 
 
 class LinkOut(msgspec.Struct):
@@ -88,6 +94,39 @@ class LinkageOut(msgspec.Struct):
     versions: dict[str, str]
 
 
+class OutcomeValueOut(msgspec.Struct):
+    """One outcome of one unit-month as the models used it, with its n (null: none)."""
+
+    value: float | None
+    n: float | None
+
+
+class DataRowOut(msgspec.Struct):
+    """One analysis unit and month; score fields are null where the gate shows none."""
+
+    unit_code: str
+    unit_name: str
+    month: str
+    n_respondents: int | None
+    engagement: float | None
+    pct_favourable: float | None
+    enps: float | None
+    outcomes: dict[str, OutcomeValueOut]
+
+
+class AnalysisDataOut(msgspec.Struct):
+    """The linkage report's unit-level analysis data set, with how to read it."""
+
+    report: str
+    organisation: str
+    generated_at: str
+    min_group_size: int
+    notes: list[str]
+    outcomes: list[str]
+    rows: list[DataRowOut]
+    versions: dict[str, str]
+
+
 class ReportsApiController(Controller):
     """Organisation-wide reports (HR and admin)."""
 
@@ -119,3 +158,19 @@ class ReportsApiController(Controller):
         """Compute the report now (reproducible: same data, seed and draws, same numbers)."""
         run = await linkage_report(as_of, seed, reps)
         return msgspec.convert(run.body, LinkageOut)
+
+    @get(
+        "/linkage/data",
+        summary="The linkage report's analysis data set: unit × month, above the threshold",
+        description=(
+            "Exactly the unit-month numbers the linkage models are fitted on, so every "
+            "estimate can be re-fitted: per analysis unit and month, respondents, mean "
+            "engagement, % favourable and eNPS (only for unit-months with at least the "
+            "wave's minimum group size that the reporting gate shows; null otherwise), and "
+            "each outcome's value and n at the lowest level. Never person-level rows (the "
+            "Cox model's data is left out). The same rows as /reports/linkage/data.csv."
+        ),
+    )
+    async def linkage_data(self) -> AnalysisDataOut:
+        """The analysis data set now (no model is fitted)."""
+        return msgspec.convert(dataset_json(await analysis_data()), AnalysisDataOut)

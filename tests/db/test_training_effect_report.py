@@ -1,0 +1,67 @@
+"""The HR report's training effects on the demo, against statsmodels on the exported data."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import statsmodels.formula.api as smf
+
+from engage.demo import seed_demo
+from engage.demo_training import TRAINED_LOCATIONS, training_month
+from engage.reporting.linkage import LinkageRun, analysis_data, linkage_report
+
+pytestmark = pytest.mark.db
+
+
+@pytest.fixture(scope="module")
+async def run(db: str) -> LinkageRun:
+    await seed_demo()
+    return await linkage_report(bootstrap_reps=200)
+
+
+def _effect(run: LinkageRun, module: str, outcome: str) -> dict[str, object]:
+    return next(
+        e for e in run.body["training_effects"] if e["module"] == module and e["outcome"] == outcome
+    )
+
+
+async def test_the_engagement_effect_matches_a_dummy_regression(run: LinkageRun) -> None:
+    data = await analysis_data()
+    frame = data.frame.dropna(subset=["engagement"])
+    frame = frame[frame["unit_code"].str.startswith("L-")].copy()
+    today = pd.Timestamp(run.body["as_of"]).date()
+    start = {
+        loc: pd.Period(training_month(today, ago), freq="M")
+        for loc, (module, ago) in TRAINED_LOCATIONS.items()
+        if module == "recognising-good-work"
+    }
+    frame["D"] = [
+        float(u in start and pd.Period(m, freq="M") >= start[u])
+        for u, m in zip(frame["unit_code"], frame["month"], strict=True)
+    ]
+    fit = smf.ols("engagement ~ D + C(unit_code) + C(month)", data=frame).fit()
+    effect = _effect(run, "recognising-good-work", "engagement")
+    assert effect["estimate"] == pytest.approx(fit.params["D"], abs=1e-8)
+    assert effect["n_treated_units"] == len(start)
+    assert effect["n_units"] == frame["unit_code"].nunique()
+
+
+async def test_the_planted_effect_is_found_and_the_null_one_is_not(run: LinkageRun) -> None:
+    planted = _effect(run, "recognising-good-work", "engagement")
+    assert planted["ci_low"] > 0  # the demo planted +0.3 on the latent scale
+    null = _effect(run, "follow-up-calls", "engagement")
+    assert null["ci_low"] < 0 < null["ci_high"] or null["pre_trend_p_value"] < 0.05
+    for effect in run.body["training_effects"]:
+        assert effect["method"] == "did_twfe"
+        assert 0 <= effect["p_adjusted"] <= 1 and effect["p_adjusted"] >= effect["p_value"]
+
+
+async def test_training_effects_share_the_reports_multiple_testing(run: LinkageRun) -> None:
+    from reports.stats.multiplicity import benjamini_hochberg
+
+    tested = [link for link in run.body["links"] if link["method"] != "pearson_corrected"]
+    p = [link["p_value"] for link in tested] + [e["p_value"] for e in run.body["training_effects"]]
+    p = [float("nan") if v is None else v for v in p]
+    expected = benjamini_hochberg(p)[len(tested) :]
+    got = [e["p_adjusted"] for e in run.body["training_effects"]]
+    assert got == pytest.approx(list(expected))
