@@ -2,7 +2,8 @@
 
 Four locations completed "Recognising good work" five to eight months ago and their
 engagement rose a little afterwards (``TRAINING_LIFT`` on the latent scale, planted in
-``demo_history``); three completed "Follow-up calls" with no planted effect. The effect
+``demo_history``); two completed "Follow-up calls" with no planted effect. The other six
+locations completed nothing, so each module has comparison units. The effect
 analysis of the HR report should find the first and not the second. The flagship's manager
 has open assignments to follow up, one of them overdue.
 """
@@ -23,12 +24,11 @@ TRAINED_LOCATIONS: dict[str, tuple[str, int]] = {
     "L-THORNHILL": ("recognising-good-work", 7),
     "L-ETOBICOKE": ("recognising-good-work", 6),
     "L-OAKVILLE": ("recognising-good-work", 5),
-    "L-NORTH-YORK": ("follow-up-calls", 7),
-    "L-PORT-CREDIT": ("follow-up-calls", 6),
+    "L-PORT-CREDIT": ("follow-up-calls", 7),
     "L-THE-ANNEX": ("follow-up-calls", 5),
 }
 #: The rise in latent engagement after each module (planted; the analysis must recover it).
-TRAINING_LIFT: dict[str, float] = {"recognising-good-work": 0.3, "follow-up-calls": 0.0}
+TRAINING_LIFT: dict[str, float] = {"recognising-good-work": 0.45, "follow-up-calls": 0.0}
 #: Share of a trained location's staff who completed (the rest left it open).
 COMPLETION_SHARE = 0.85
 #: Completions fall on the first days of the training month, before its wave on the 15th.
@@ -128,7 +128,7 @@ def demo_assignments(
                 None,
             )
         )
-    for index, person in enumerate(staff[6:10]):
+    for person in staff[6:10]:
         out.append(
             DemoAssignment(
                 person["employee_id"],
@@ -136,7 +136,7 @@ def demo_assignments(
                 assigner,
                 today - datetime.timedelta(days=20),
                 today - datetime.timedelta(days=3),
-                today - datetime.timedelta(days=4) if index % 2 == 0 else None,
+                None,
             )
         )
     return out

@@ -64,6 +64,7 @@ def training_json(
                 "n_treated_units": item.result.n_treated_units,
                 "n_comparison_units": item.result.n_comparison_units,
                 "n_partly_trained_units": item.n_partly_trained,
+                "n_other_module_units": item.other_module_units,
                 "n_months": item.result.n_months,
                 "pre_trend_estimate": _number(lead.estimate),
                 "pre_trend_p_value": _number(lead.p_value),

@@ -70,7 +70,7 @@ def tell(report: LinkageReport, unit_word: str = "units") -> tuple[OutcomeStory,
     """One short paragraph per outcome, in the order of the report."""
     tests = sum(
         1 for lk in report.links if lk.method != "pearson_corrected" and math.isfinite(lk.p_value)
-    )
+    ) + sum(1 for e in report.training if math.isfinite(e.result.effect.p_value))
     by_outcome: dict[str, dict[str, Link]] = {}
     for link in report.links:
         by_outcome.setdefault(link.outcome, {})[link.method] = link

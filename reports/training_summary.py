@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from reports.stats.estimate import Estimate
 from reports.stats.linkage import LinkageReport
 from reports.stats.training_effect import PRE_TREND_ALPHA, TrainingEffect, effect_statement
-from reports.summary import OUTCOMES, outcome_title
+from reports.summary import ALPHA, OUTCOMES, outcome_title
 
 #: What the analysis can and cannot show, said once above the table.
 METHOD_NOTE = (
-    "For each module, units where at least half the staff completed it are compared with "
-    "units of the same kind where nobody did, before and after (difference-in-differences "
-    "with unit and month effects; 95% intervals clustered by unit, from a wild bootstrap "
-    "below 30 units). Units where some but fewer than half completed are left out. This "
-    "shows whether trained units changed more than the others did over the same months; it "
-    "cannot prove that the training caused it, because units were not chosen at random."
+    "For each module, locations (or whichever units the outcome is measured on) where at "
+    "least half the staff completed it are compared with units where nobody completed any "
+    "module: did the trained units change more, after training, than the others did over "
+    "the same months? Units where fewer than half completed, and units trained in another "
+    "module, are left out of that comparison. This can show that trained units moved "
+    "differently; it cannot prove the training caused it, because units were not chosen at "
+    "random. The method is in the Methods section."
 )
 
 
@@ -43,6 +45,14 @@ class TrainingRow:
     statement: str
 
 
+def signed(value: float, decimals: int) -> str:
+    """'+0.12', '−0.05' with a true minus sign, thousands separated."""
+    text = f"{abs(value):,.{decimals}f}"
+    if float(text.replace(",", "")) == 0:
+        return text
+    return ("+" if value > 0 else "−") + text
+
+
 def _scaled(effect: TrainingEffect, scale: float) -> TrainingEffect:
     def s(e: Estimate) -> Estimate:
         return replace(
@@ -50,6 +60,67 @@ def _scaled(effect: TrainingEffect, scale: float) -> TrainingEffect:
         )
 
     return replace(effect, effect=s(effect.effect), pre_trend=s(effect.pre_trend))
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleBlock:
+    """One module: which units counted, its one-line verdict, and a row per outcome."""
+
+    module: str
+    title: str
+    verdict: str
+    trained: tuple[str, ...]  # "Richmond Hill (from 2026-03)"
+    partial: tuple[str, ...]
+    other_module_units: int
+    rows: tuple[TrainingRow, ...]
+
+
+def training_blocks(
+    report: LinkageReport, titles: Mapping[str, str], names: Mapping[Any, str]
+) -> list[ModuleBlock]:
+    """The training section, module by module, engagement first."""
+    rows = training_rows(report, titles)
+    blocks = []
+    for module in dict.fromkeys(r.module for r in rows):
+        mine = tuple(r for r in rows if r.module == module)
+        item = next(i for i in report.training if i.module == module)
+        main = next((r for r in mine if r.outcome == "engagement"), mine[0])
+        blocks.append(
+            ModuleBlock(
+                module=module,
+                title=main.title,
+                verdict=_verdict(main, [r for r in mine if r is not main]),
+                trained=tuple(f"{names.get(u, u)} (from {m})" for u, m in item.trained_units),
+                partial=tuple(str(names.get(u, u)) for u in item.partial_units),
+                other_module_units=item.other_module_units,
+                rows=mine,
+            )
+        )
+    return blocks
+
+
+def _verdict(main: TrainingRow, others: list[TrainingRow]) -> str:
+    if not main.ok:
+        return f"{main.outcome_title}: could not be measured."
+    direction = "rose" if main.estimate > 0 else "fell"
+    size = f"{abs(main.estimate):.{main.decimals}f}{(' ' + main.unit) if main.unit else ''}"
+    text = (
+        f"{main.outcome_title[:1].upper()}{main.outcome_title[1:]} {direction} by {size} more "
+        f"than in comparable units"
+        if main.estimate > 0
+        else f"{main.outcome_title[:1].upper()}{main.outcome_title[1:]} {direction} by {size} "
+        "relative to comparable units"
+    )
+    text += ": a clear difference." if main.clear else ", but that is not a clear difference."
+    if main.pre_trend_doubtful:
+        text += " Trained units were already moving differently before training: read with care."
+    clear_others = [r.outcome_title for r in others if r.clear]
+    text += (
+        f" Clear on {', '.join(clear_others)} too."
+        if clear_others
+        else " No clear difference in the other outcomes."
+    )
+    return text
 
 
 def training_rows(report: LinkageReport, titles: Mapping[str, str]) -> list[TrainingRow]:
@@ -83,8 +154,10 @@ def training_rows(report: LinkageReport, titles: Mapping[str, str]) -> list[Trai
                 n_comparison=effect.n_comparison_units,
                 pre_trend_doubtful=lead.ok and lead.p_value < PRE_TREND_ALPHA,
                 ok=est.ok,
-                clear=est.ok and (est.ci_low > 0 or est.ci_high < 0),
-                statement=effect_statement(effect, label, title, unit.strip() or "units"),
+                clear=est.ok and (est.ci_low > 0 or est.ci_high < 0) and item.p_adjusted < ALPHA,
+                statement=effect_statement(
+                    effect, label, title, unit.strip() or "units", item.p_adjusted
+                ),
             )
         )
     return rows

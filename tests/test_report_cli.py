@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -138,8 +139,11 @@ def test_pdf_has_cover_contents_pages_and_charts(imported: str, tmp_path: Path) 
     assert "Engagement and outcomes" in text and "Contents" in text
     assert "Page 2 of" in text and "Can unit scores be trusted?" in text
     assert "No Chromium" not in text and "could not be drawn" not in text
-    # vector charts: the axis titles are text in the PDF, not pixels
+    # vector charts: the axis titles are text in the PDF, not pixels (the scatter with its
+    # fit and band, the forest plot, the quartile bars labelled "Bottom quarter (9)" …)
     assert "Unit engagement (mean score, 1–5)" in text
+    assert "Correlation with engagement" in text
+    assert "Units by engagement (number of units)" in text and "Bottom quarter (" in text
     shots = Path("test-artifacts/screenshots")
     shots.mkdir(parents=True, exist_ok=True)
     subprocess.run(
@@ -169,6 +173,44 @@ def test_pdf_without_chromium_has_tables_and_says_so(
     text = _pdf_text(out)
     assert "No Chromium is installed" in text
     assert "Bottom quarter" in text and "Top quarter" in text  # the table standing in
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+def test_pdf_when_the_browser_fails_has_tables_and_says_so(
+    imported: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = tmp_path / "broken-chromium"
+    broken.write_text("#!/bin/sh\nexit 1\n")
+    broken.chmod(0o755)
+    monkeypatch.setenv("ENGAGE_CHROMIUM", str(broken))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    out = tmp_path / "linkage.pdf"
+    _run("report", "linkage", "--format", "pdf", "--out", str(out), "--reps", "200", "-d", imported)
+    text = _pdf_text(out)
+    assert "The charts could not be drawn" in text
+    assert "Bottom quarter" in text and "Top quarter" in text  # the table standing in
+    assert not list(tmp_path.glob("engage-charts-*"))  # the chart page is cleaned up
+
+
+def test_pdf_loads_only_its_own_files(tmp_path: Path) -> None:
+    import asyncio
+
+    from weasyprint.urls import FatalURLFetchingError
+
+    from engage.web.pdf import html_to_pdf
+
+    chart = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="50">'
+        '<text x="10" y="30">drawn as text</text></svg>'
+    )
+    html = '<link rel="stylesheet" href="static/css/report.css"><img src="chart/a.svg">'
+    pdf = asyncio.run(html_to_pdf(html, images={"chart/a.svg": chart.encode()}))
+    (tmp_path / "a.pdf").write_bytes(pdf)
+    if shutil.which("pdftotext"):
+        assert "drawn as text" in _pdf_text(tmp_path / "a.pdf")
+    for elsewhere in ("chart/b.svg", "http://example.com/a.svg", "file:///etc/passwd"):
+        with pytest.raises(FatalURLFetchingError, match="Error fetching"):
+            asyncio.run(html_to_pdf(f'<img src="{elsewhere}">'))
 
 
 def test_pdf_needs_a_file(imported: str) -> None:

@@ -81,3 +81,19 @@ async def close_writers() -> None:
 def is_sqlite(engine: Any) -> bool:
     """Whether ``engine`` is Piccolo's SQLite engine."""
     return isinstance(engine, SQLiteEngine)
+
+
+@contextlib.asynccontextmanager
+async def atomic(engine: Any) -> AsyncIterator[None]:
+    """A write transaction that reads and then writes without lock-upgrade failures.
+
+    SQLite: ``BEGIN IMMEDIATE`` on the loop's writer connection (a deferred transaction that
+    reads first fails with "database is locked" when another writer got in between);
+    PostgreSQL: an ordinary transaction.
+    """
+    if is_sqlite(engine):
+        async with write_transaction(engine):
+            yield
+        return
+    async with engine.transaction():
+        yield

@@ -40,6 +40,7 @@ CSV_COLUMNS = (
     "n_obs",
     "meaning",
     "detail",
+    "module",
     "warnings",
 )
 
@@ -92,13 +93,25 @@ def to_json(body: dict[str, Any]) -> str:
 
 
 def to_csv(body: dict[str, Any]) -> str:
-    """The links as CSV, one row per outcome and method; warnings joined by ' | '."""
+    """The links as CSV, one row per outcome and method, then one per training module and
+    outcome (method ``did_twfe``, with ``module``); warnings joined by ' | '."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for link in body["links"]:
-        row = [link[c] for c in CSV_COLUMNS[:-1]]
+        row = [link.get(c, "") for c in CSV_COLUMNS[:-1]]
         writer.writerow(["" if v is None else v for v in row] + [" | ".join(link["warnings"])])
+    for effect in body.get("training_effects", []):
+        values = {
+            **effect,
+            "lag_months": "",
+            "meaning": (
+                f"change in {effect['outcome']} in units trained in {effect['title']} beyond "
+                "comparable untrained units (difference-in-differences)"
+            ),
+        }
+        row = [values.get(c, "") for c in CSV_COLUMNS[:-1]]
+        writer.writerow(["" if v is None else v for v in row] + [" | ".join(effect["warnings"])])
     return out.getvalue()
 
 

@@ -12,7 +12,15 @@ from typing import Any
 
 from engage import audit
 from engage.auth.identity import CurrentUser
-from engage.db.tables import Person, TrainingAssignment, TrainingModule, Unit, User
+from engage.db.sqlite_writer import atomic
+from engage.db.tables import (
+    Person,
+    TrainingAssignment,
+    TrainingModule,
+    TrainingModuleText,
+    Unit,
+    User,
+)
 
 MAX_NOTE = 1000
 MAX_REFLECTION = 2000
@@ -48,11 +56,12 @@ class AssignResult:
     created: int
     already_open: int
     due_on: date
+    title: str = ""
 
     def message(self) -> str:
         """One line for the page."""
         who = "person" if self.created == 1 else "people"
-        text = f"Assigned {self.module_code} to {self.created} {who}"
+        text = f"Assigned “{self.title or self.module_code}” to {self.created} {who}"
         text += f", due {self.due_on.isoformat()}"
         if self.already_open:
             text += f"; {self.already_open} already had it open and were left as they were"
@@ -147,15 +156,20 @@ async def _targets(user: CurrentUser, request: AssignRequest, today: date) -> li
     if not request.employee_ids:
         raise AssignmentError("people: choose a unit or at least one person")
     wanted = list(dict.fromkeys(request.employee_ids))
-    rows = await Person.select(*columns).where(Person.employee_id.is_in(wanted) & current).run()
-    found = {r["employee_id"]: r for r in rows if _in_scope(user, r["unit.path"])}
-    missing = [e for e in wanted if e not in found]
+    rows = (
+        await Person.select(*columns, Person.left_on).where(Person.employee_id.is_in(wanted)).run()
+    )
+    mine = {r["employee_id"]: r for r in rows if _in_scope(user, r["unit.path"])}
+    missing = [e for e in wanted if e not in mine]
     if missing:
         raise OutOfScope(
             "people: no current staff member "
             f"{', '.join(repr(m) for m in missing[:10])} in your area"
         )
-    return [found[e] for e in wanted]
+    gone = [e for e in wanted if mine[e]["left_on"] is not None and mine[e]["left_on"] <= today]
+    if gone:
+        raise AssignmentError(f"people: {', '.join(gone[:10])} left and cannot be assigned")
+    return [mine[e] for e in wanted]
 
 
 async def assign(user: CurrentUser, request: AssignRequest, today: date) -> AssignResult:
@@ -169,41 +183,49 @@ async def assign(user: CurrentUser, request: AssignRequest, today: date) -> Assi
     due_on = check_due(request.due_on, today)
     people = await _targets(user, request, today)
     engine = TrainingAssignment._meta.db
-    async with engine.transaction():
-        open_rows = (
-            await TrainingAssignment.select(TrainingAssignment.person)
-            .where(
-                (TrainingAssignment.module == module_id)
-                & (TrainingAssignment.status == "assigned")
-                & TrainingAssignment.person.is_in([int(p["id"]) for p in people])
-            )
-            .run()
+    rows = [
+        TrainingAssignment(
+            module=module_id,
+            person=int(p["id"]),
+            unit=int(p["unit"]),
+            assigned_by=user.email,
+            assigned_on=today,
+            due_on=due_on,
+            note=request.note.strip(),
+            status="assigned",
         )
-        busy = {int(r["person"]) for r in open_rows}
-        new = [
-            TrainingAssignment(
-                module=module_id,
-                person=int(p["id"]),
-                unit=int(p["unit"]),
-                assigned_by=user.email,
-                assigned_on=today,
-                due_on=due_on,
-                note=request.note.strip(),
-                status="assigned",
+        for p in people
+    ]
+    created = 0
+    async with atomic(engine):
+        for start in range(0, len(rows), 500):
+            # one open assignment per person and module (a partial unique index): someone
+            # who has it open already is skipped, also when two requests race
+            inserted = (
+                await TrainingAssignment.insert(*rows[start : start + 500])
+                .on_conflict(action="DO NOTHING")
+                .run()
             )
-            for p in people
-            if int(p["id"]) not in busy
-        ]
-        if new:
-            await TrainingAssignment.insert(*new).run()
-    target = f"unit {request.unit_code}" if request.unit_code else f"{len(people)} chosen people"
+            created += len(inserted)
+    busy = len(people) - created
+    target = f" in unit {request.unit_code}" if request.unit_code else ""
     await audit.record(
         user.email,
         "training.assigned",
-        f"{request.module_code} to {len(new)} people in {target}, due {due_on.isoformat()}"
-        + (f" ({len(busy)} already had it open)" if busy else ""),
+        f"{request.module_code} to {_people(created)}{target}, due {due_on.isoformat()}"
+        + (f" ({_people(busy)} already had it open)" if busy else ""),
     )
-    return AssignResult(request.module_code, len(new), len(busy), due_on)
+    title = (
+        await TrainingModuleText.select(TrainingModuleText.title)
+        .where((TrainingModuleText.module == module_id) & (TrainingModuleText.language == "en"))
+        .first()
+        .run()
+    )
+    return AssignResult(request.module_code, created, busy, due_on, title["title"] if title else "")
+
+
+def _people(n: int) -> str:
+    return f"{n} person" if n == 1 else f"{n} people"
 
 
 async def person_of(user: CurrentUser) -> int | None:

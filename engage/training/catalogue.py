@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from engage import audit
+from engage.db.sqlite_writer import atomic
 from engage.db.tables import TrainingModule, TrainingModuleText
 from engage.org.roster_import import normalise_language
 from engage.outcomes.outcomes_import import KNOWN_METRICS
@@ -227,7 +228,7 @@ async def save_module(form: ModuleForm, actor: str, *, new: bool) -> str:
         )
     language, els, outs, minutes = _check_form(form)
     engine = TrainingModule._meta.db
-    async with engine.transaction():
+    async with atomic(engine):
         row = (
             await TrainingModule.select(TrainingModule.id)
             .where(TrainingModule.code == code)
@@ -270,6 +271,94 @@ async def save_module(form: ModuleForm, actor: str, *, new: bool) -> str:
         f"{code} ({language})",
     )
     return code
+
+
+async def save_settings(
+    code: str, elements: str, outcomes: str, duration_minutes: str, fmt: str, actor: str
+) -> None:
+    """Change what a module targets, its duration and format (all its language versions).
+
+    Raises ``CatalogueError`` naming every problem; changes nothing then.
+    """
+    row = (
+        await TrainingModule.select(TrainingModule.id)
+        .where(TrainingModule.code == code)
+        .first()
+        .run()
+    )
+    if row is None:
+        raise CatalogueError(f"no module {code!r}")
+    problems = []
+    els, outs, reason = check_targets(elements, outcomes)
+    if reason:
+        problems.append(reason)
+    minutes, reason = check_minutes(duration_minutes.strip())
+    if minutes is None:
+        problems.append(f"duration: {reason}")
+    if fmt not in FORMATS:
+        problems.append(f"format: choose one of {', '.join(FORMATS)}")
+    if fmt == "link":
+        texts = (
+            await TrainingModuleText.select(TrainingModuleText.language, TrainingModuleText.url)
+            .where(TrainingModuleText.module == row["id"])
+            .run()
+        )
+        missing = [t["language"] for t in texts if not t["url"]]
+        if missing:
+            problems.append(
+                f"format: a link needs an address in every language ({', '.join(missing)} has none)"
+            )
+    if problems:
+        raise CatalogueError("; ".join(problems))
+    await (
+        TrainingModule.update(
+            {
+                TrainingModule.elements: ";".join(els),
+                TrainingModule.outcomes: ";".join(outs),
+                TrainingModule.duration_minutes: minutes,
+                TrainingModule.format: fmt,
+            }
+        )
+        .where(TrainingModule.id == row["id"])
+        .run()
+    )
+    await audit.record(actor, "training.module_edited", f"{code}: targets, duration, format")
+
+
+async def save_text(code: str, text: ModuleText, actor: str) -> str:
+    """Add or replace one language version of a module; returns the language code."""
+    row = (
+        await TrainingModule.select(TrainingModule.id, TrainingModule.format)
+        .where(TrainingModule.code == code)
+        .first()
+        .run()
+    )
+    if row is None:
+        raise CatalogueError(f"no module {code!r}")
+    problems = []
+    language = normalise_language(text.language.strip())
+    if language is None:
+        problems.append(f"language: {text.language!r} is not a language code such as en, ru, zh")
+    title = text.title.strip()
+    if not title:
+        problems.append("title: is empty")
+    elif len(title) > MAX_TITLE:
+        problems.append(f"title: longer than {MAX_TITLE} characters")
+    if len(text.summary.strip()) > MAX_SUMMARY:
+        problems.append(f"summary: longer than {MAX_SUMMARY} characters")
+    reason = check_url(text.url.strip(), str(row["format"]))
+    if reason:
+        problems.append(f"address: {reason}")
+    if problems:
+        raise CatalogueError("; ".join(problems))
+    assert language is not None
+    new = await _upsert_text(
+        int(row["id"]), ModuleText(language, title, text.summary.strip(), text.url.strip())
+    )
+    await audit.record(
+        actor, "training.module_edited", f"{code}: {'added' if new else 'changed'} {language} text"
+    )
+    return language
 
 
 async def _upsert_text(module_id: int, text: ModuleText) -> bool:

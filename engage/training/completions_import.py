@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from engage.csvio import ErrorCollector, ImportSummary, Progress, parse_iso_date, read_csv
+from engage.db.sqlite_writer import atomic
 from engage.db.tables import Person, TrainingAssignment, TrainingModule
 
 WHAT = "completions.csv"
@@ -74,7 +75,7 @@ async def import_completions(data: bytes, progress: Progress | None = None) -> I
     errors.raise_if_any(WHAT)
     created = updated = unchanged = 0
     engine = TrainingAssignment._meta.db
-    async with engine.transaction():
+    async with atomic(engine):
         existing: dict[tuple[int, int], list[dict[str, Any]]] = {}
         person_ids = sorted({w[0] for w in wanted})
         for start in range(0, len(person_ids), 500):
@@ -135,7 +136,7 @@ async def import_completions(data: bytes, progress: Progress | None = None) -> I
         updated=updated,
         unchanged=unchanged,
         notes=(
-            f"{updated} open assignments completed, {created} completions recorded without an "
-            "assignment",
+            f"{updated} open assignment{'s' if updated != 1 else ''} completed, {created} "
+            f"completion{'s' if created != 1 else ''} recorded without an assignment",
         ),
     )

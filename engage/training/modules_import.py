@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from engage.csvio import ErrorCollector, ImportSummary, Progress, read_csv
+from engage.db.sqlite_writer import atomic
 from engage.db.tables import TrainingModule
 from engage.org.roster_import import normalise_language
 from engage.training.catalogue import (
@@ -56,7 +57,7 @@ def _plan(data: bytes, stored: dict[str, dict[str, object]]) -> dict[str, _Plann
             errors.add(
                 row_no, "code", f"{v['code']!r} is not a short code (lowercase letters, digits, -)"
             )
-            continue
+            code = f"row-{row_no}"  # keep checking the row's other cells
         plan = planned.setdefault(code, _Planned(first_row=row_no))
         language = normalise_language(v["language"])
         if language is None:
@@ -145,7 +146,7 @@ async def import_modules(data: bytes, progress: Progress | None = None) -> Impor
     created = updated = unchanged = 0
     rows = sum(len(p.texts) for p in planned.values())
     engine = TrainingModule._meta.db
-    async with engine.transaction():
+    async with atomic(engine):
         for code, plan in planned.items():
             els, outs, _ = check_targets(plan.shared["elements"][1], plan.shared["outcomes"][1])
             minutes, _ = check_minutes(plan.shared["duration_minutes"][1])
@@ -183,7 +184,7 @@ async def import_modules(data: bytes, progress: Progress | None = None) -> Impor
         created=created,
         updated=updated,
         unchanged=unchanged,
-        notes=(f"{len(planned)} modules in the file",),
+        notes=(f"{len(planned)} module{'s' if len(planned) != 1 else ''} in the file",),
     )
 
 

@@ -35,6 +35,12 @@ class Recommendations:
     reason: str | None
     gaps: tuple[ElementGap, ...] = field(default_factory=tuple)
     compared: int = 0  # elements compared (for the multiple-comparisons note)
+    older_than: str | None = None  # the latest wave's name, when it withheld this unit
+
+    @property
+    def any_clear(self) -> bool:
+        """Whether some gap's whole interval lies below zero."""
+        return any(g.gap.clearly_below for g in self.gaps)
 
 
 async def recommend(unit_id: int, language: str = "en") -> Recommendations:
@@ -54,6 +60,7 @@ async def recommend(unit_id: int, language: str = "en") -> Recommendations:
             waves[0].name,
             f"no closed wave shows this unit's results ({verdict.reason or 'withheld'})",
         )
+    older = waves[0].name if wave.id != waves[0].id else None
     modules = await list_modules(language)
     gaps: list[ElementGap] = []
     for code in ENGAGEMENT_CODES:
@@ -68,9 +75,10 @@ async def recommend(unit_id: int, language: str = "en") -> Recommendations:
     weakest = sorted((g for g in gaps if g.gap.gap < 0), key=lambda g: g.gap.gap)[:WEAKEST]
     if not weakest:
         reason = (
-            "no element is below the organisation in this wave"
+            f"no element is below the organisation in the survey “{wave.name}”"
             if compared
-            else "this wave shows no element of this unit (too few answers per item)"
+            else f"the survey “{wave.name}” shows no element of this unit (too few answers "
+            "per item)"
         )
-        return Recommendations(wave.name, reason, (), compared)
-    return Recommendations(wave.name, None, tuple(weakest), compared)
+        return Recommendations(wave.name, reason, (), compared, older)
+    return Recommendations(wave.name, None, tuple(weakest), compared, older)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from engage.db.bulk import executemany, fetch
+from engage.db.sqlite_writer import atomic
 from engage.db.tables import TrainingAssignment
 from engage.mail import Mail, send_all
 from engage.settings import Settings
@@ -50,7 +51,7 @@ async def _send(settings: Settings, kind: str, today: date) -> MailingResult:
     stamp = CONDITIONS[kind][0]
     sent = failed = 0
     while True:
-        async with engine.transaction():
+        async with atomic(engine):
             claimed = await fetch(
                 engine,
                 _claim_sql(engine.engine_type, kind),
@@ -100,7 +101,7 @@ async def _send(settings: Settings, kind: str, today: date) -> MailingResult:
         undelivered = {id(m) for m in await send_all(settings, list(mails.values()))}
         retry = [i for i, m in mails.items() if id(m) in undelivered]
         if retry:
-            async with engine.transaction():
+            async with atomic(engine):
                 await executemany(
                     engine,
                     f"UPDATE training_assignment SET {stamp} = NULL WHERE id = {{}}",

@@ -445,9 +445,17 @@ def _signed(value: float, decimals: int) -> str:
 
 
 def effect_statement(
-    effect: TrainingEffect, outcome_label: str, module_title: str, unit: str = "points"
+    effect: TrainingEffect,
+    outcome_label: str,
+    module_title: str,
+    unit: str = "points",
+    p_adjusted: float | None = None,
 ) -> str:
-    """One honest paragraph for an HR lead: the effect, its 95% CI, and what it cannot show."""
+    """One honest paragraph for an HR lead: the effect, its 95% CI, and what it cannot show.
+
+    ``p_adjusted`` (the report's multiple-testing adjusted p-value) decides whether an
+    interval that excludes zero is called clear.
+    """
     est = effect.effect
     if not est.ok:
         why = "; ".join(est.warnings) or "the data do not allow it"
@@ -469,7 +477,13 @@ def effect_statement(
         f"not ({ci}; {effect.n_treated_units} trained and "
         f"{_plural(effect.n_comparison_units, 'comparison unit')})"
     )
-    if est.ci_low > 0 or est.ci_high < 0:
+    excludes = est.ci_low > 0 or est.ci_high < 0
+    if excludes and p_adjusted is not None and not p_adjusted < PRE_TREND_ALPHA:
+        first += (
+            ", and the interval excludes zero, but with the many tests in this report a "
+            f"difference this size can arise by chance (adjusted p = {p_adjusted:.2f})."
+        )
+    elif excludes:
         first += ", and the interval excludes zero, so chance alone is an unlikely explanation."
     else:
         first += ", but the interval includes zero, so there is no clear effect either way."
@@ -497,8 +511,9 @@ def effect_statement(
             )
         else:
             check = (
-                f"Before training the two groups showed no clear difference in trend "
-                f"({pre_text}), which supports the comparison but cannot prove it."
+                f"Before training the check found no clear difference in trend "
+                f"({pre_text}); with few units that is weak reassurance, not proof that "
+                "the trends were parallel."
             )
     sentences = [first, caveats, check]
     if effect.n_treated_units < FEW_TREATED:

@@ -3,8 +3,9 @@
 A unit counts as trained in a module from the first month by whose end at least half of its
 staff (its whole subtree, counted at that month's end) had completed it. Units where some
 but fewer than half completed are "partly trained": they are neither trained nor a fair
-comparison, so they are left out of that module's analysis. Every other unit of the same
-kind (the units the outcome is measured on) is a comparison unit.
+comparison, so they are left out of that module's analysis, and so are units trained (even
+partly) in another module. Every other unit of the same kind (the units the outcome is
+measured on) is a comparison unit.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ class ModuleEffect:
     result: TrainingEffect
     n_partly_trained: int
     p_adjusted: float = float("nan")  # Benjamini–Hochberg over the whole report
+    trained_units: tuple[tuple[object, str], ...] = ()  # (unit, first trained month YYYY-MM)
+    partial_units: tuple[object, ...] = ()  # some but fewer than half completed: left out
+    other_module_units: int = 0  # trained in another module: left out of the comparison
 
 
 def headcount(people: pd.DataFrame, months: pd.PeriodIndex) -> pd.DataFrame:
@@ -108,19 +112,20 @@ def module_effects(
         for metric, rows in outcomes.groupby("metric", sort=True):
             series[str(metric)] = rows.rename(columns={"value": "y"})[["unit", "month", "y"]]
     results: list[ModuleEffect] = []
+    touched = trained.groupby("unit")["module"].agg(set).to_dict()
     for module, rows in trained.groupby("module", sort=True):
-        partial = set(rows.loc[rows["partial"].astype(bool), "unit"])
+        mask = rows["partial"].astype(bool)
+        partial = set(rows.loc[mask, "unit"])
         start: Mapping[object, object] = dict(
-            zip(
-                rows.loc[~rows["partial"].astype(bool), "unit"],
-                rows.loc[~rows["partial"].astype(bool), "first_treated"],
-                strict=True,
-            )
+            zip(rows.loc[~mask, "unit"], rows.loc[~mask, "first_treated"], strict=True)
         )
         if not start:
             continue
+        # a unit trained (even partly) in another module is no clean comparison for this one
+        others = {u for u, mods in touched.items() if u not in start and mods - {module}}
+        left_out = partial | others
         for outcome, frame in series.items():
-            panel = frame[~frame["unit"].isin(partial)].copy()
+            panel = frame[~frame["unit"].isin(left_out)].copy()
             if not panel["unit"].isin(list(start)).any():
                 continue
             panel["first_treated"] = pd.PeriodIndex(
@@ -130,7 +135,19 @@ def module_effects(
                 y=("y", "mean"), first_treated=("first_treated", "first")
             )
             result = did_effect(panel, reps=reps, seed=seed)
-            results.append(ModuleEffect(str(module), outcome, result, len(partial)))
+            results.append(
+                ModuleEffect(
+                    str(module),
+                    outcome,
+                    result,
+                    len(partial),
+                    trained_units=tuple(
+                        (u, str(m)) for u, m in sorted(start.items(), key=lambda i: str(i[1]))
+                    ),
+                    partial_units=tuple(sorted(partial, key=str)),
+                    other_module_units=len(others - partial),
+                )
+            )
     return tuple(results)
 
 

@@ -62,7 +62,7 @@ async def test_a_manager_assigns_their_unit(client: AsyncTestClient[Any], org: O
         {"module": "follow-up-calls", "unit": "L1", "due_on": DUE, "note": "Before the review"},
     )
     assert response.status_code == 200, response.text
-    assert "Assigned follow-up-calls to 4 people" in response.text  # M1, E1, E2, E3
+    assert "Assigned “Post-treatment follow-up calls” to 4 people" in response.text  # M1, E1–E3
     assert await _count() == before + 4
     again = await _post(
         client, "/training/assign", {"module": "follow-up-calls", "unit": "T1", "due_on": DUE}
@@ -208,6 +208,11 @@ async def test_a_manager_cannot_withdraw_outside_their_area(
     await login(client, org.logins["riverside"])
     response = await _post(client, f"/training/assignments/{harbour['id']}/cancel", {"back": "L1"})
     assert response.status_code == 404
+    api = await client.post(
+        f"/api/training/assignments/{harbour['id']}/cancel",
+        headers={"x-csrftoken": await csrf_token(client)},
+    )
+    assert api.status_code == 404
     unit_page = await client.get("/training/units/L3")
     assert unit_page.status_code == 404
     listing = await client.get("/api/training/assignments", params={"unit_id": "L3"})
@@ -238,10 +243,36 @@ async def test_hr_manages_the_catalogue(client: AsyncTestClient[Any], org: Org) 
     assert created.status_code in (301, 302, 303)
     ru = await _post(
         client,
-        "/training/modules/chair-side-manner",
-        {**form, "language": "ru", "title": "Манера общения в кресле"},
+        "/training/modules/chair-side-manner/text",
+        {"language": "ru", "title": "Манера общения в кресле", "summary": "Объяснять шаги."},
     )
     assert ru.status_code == 200 and "Манера" in ru.text
+    # a language version leaves the module's targets alone
+    row = (
+        await TrainingModule.select(TrainingModule.elements)
+        .where(TrainingModule.code == "chair-side-manner")
+        .first()
+        .run()
+    )
+    assert row is not None and row["elements"] == "E09"
+    settings = await _post(
+        client,
+        "/training/modules/chair-side-manner",
+        {
+            "elements": ["E09", "E04"],
+            "outcomes": ["csat"],
+            "duration_minutes": "30",
+            "format": "in_person",
+        },
+    )
+    assert settings.status_code == 200 and "Saved the module" in settings.text
+    bad = await _post(
+        client,
+        "/training/modules/chair-side-manner",
+        {"elements": [], "outcomes": [], "duration_minutes": "3", "format": "video"},
+    )
+    assert bad.status_code == 400
+    assert "at least one element" in bad.text and "duration" in bad.text and "format" in bad.text
     retired = await _post(client, "/training/modules/chair-side-manner/retire", {"retired": "1"})
     assert "Retired" in retired.text
     refused = await _json(
@@ -318,3 +349,31 @@ async def test_unit_page_lists_overdue_and_suggests_nothing_without_results(
     assert page.status_code == 200
     assert "Follow-up" in page.text or "follow-up" in page.text
     assert "no survey wave has closed yet" in page.text
+
+
+async def test_a_double_click_assigns_once(client: AsyncTestClient[Any], org: Org) -> None:
+    import asyncio
+
+    await login(client, org.logins["hr"])
+    before = await _count(status="assigned")
+    body = {"module": "strengths-rota", "due_on": DUE, "unit_id": "L1"}
+    responses = await asyncio.gather(
+        *(_json(client, "/api/training/assignments", body) for _ in range(6))
+    )
+    assert all(r.status_code == 201 for r in responses), [r.text for r in responses]
+    assert sum(r.json()["created"] for r in responses) == 4  # M1, E1, E2, E3
+    assert await _count(status="assigned") == before + 4
+
+
+async def test_a_leaver_in_the_area_gets_a_clear_refusal(
+    client: AsyncTestClient[Any], org: Org
+) -> None:
+    await login(client, org.logins["hr"])
+    before = await _count()
+    response = await _json(
+        client,
+        "/api/training/assignments",
+        {"module": "follow-up-calls", "due_on": DUE, "employee_ids": ["E6"]},
+    )
+    assert response.status_code == 400 and "E6 left" in response.text
+    assert await _count() == before

@@ -28,7 +28,12 @@ def _effect(run: LinkageRun, module: str, outcome: str) -> dict[str, object]:
 async def test_the_engagement_effect_matches_a_dummy_regression(run: LinkageRun) -> None:
     data = await analysis_data()
     frame = data.frame.dropna(subset=["engagement"])
-    frame = frame[frame["unit_code"].str.startswith("L-")].copy()
+    other_module = {
+        loc for loc, (module, _) in TRAINED_LOCATIONS.items() if module != "recognising-good-work"
+    }
+    frame = frame[
+        frame["unit_code"].str.startswith("L-") & ~frame["unit_code"].isin(other_module)
+    ].copy()
     today = pd.Timestamp(run.body["as_of"]).date()
     start = {
         loc: pd.Period(training_month(today, ago), freq="M")
@@ -48,7 +53,8 @@ async def test_the_engagement_effect_matches_a_dummy_regression(run: LinkageRun)
 
 async def test_the_planted_effect_is_found_and_the_null_one_is_not(run: LinkageRun) -> None:
     planted = _effect(run, "recognising-good-work", "engagement")
-    assert planted["ci_low"] > 0  # the demo planted +0.3 on the latent scale
+    assert planted["ci_low"] > 0  # the demo planted +0.45 on the latent scale
+    assert planted["p_adjusted"] < 0.05
     null = _effect(run, "follow-up-calls", "engagement")
     assert null["ci_low"] < 0 < null["ci_high"] or null["pre_trend_p_value"] < 0.05
     for effect in run.body["training_effects"]:
@@ -65,3 +71,29 @@ async def test_training_effects_share_the_reports_multiple_testing(run: LinkageR
     expected = benjamini_hochberg(p)[len(tested) :]
     got = [e["p_adjusted"] for e in run.body["training_effects"]]
     assert got == pytest.approx(list(expected))
+
+
+async def test_the_api_and_the_csv_carry_the_training_effects(run: LinkageRun) -> None:
+    import csv
+    import io
+
+    import msgspec
+
+    from engage.reporting.linkage import to_csv
+    from engage.web.controllers.reports_api import LinkageOut
+
+    api = msgspec.convert(run.body, LinkageOut)
+    assert {e.module for e in api.training_effects} == {
+        "recognising-good-work",
+        "follow-up-calls",
+    }
+    rows = list(csv.DictReader(io.StringIO(to_csv(run.body))))
+    did = [r for r in rows if r["method"] == "did_twfe"]
+    assert len(did) == len(run.body["training_effects"])
+    planted = next(
+        r for r in did if r["module"] == "recognising-good-work" and r["outcome"] == "engagement"
+    )
+    assert float(planted["estimate"]) == pytest.approx(
+        _effect(run, "recognising-good-work", "engagement")["estimate"]
+    )
+    assert all(r["module"] == "" for r in rows if r["method"] != "did_twfe")

@@ -331,3 +331,16 @@ def test_no_trained_unit_at_all_fails() -> None:
     result = did_effect(panel)
     assert not result.effect.ok
     assert any("no trained unit" in w for w in result.effect.warnings)
+
+
+def test_statement_weighs_the_adjusted_p_value() -> None:
+    from reports.stats.estimate import Estimate
+    from reports.stats.training_effect import TrainingEffect, effect_statement
+
+    lead = Estimate(0.01, -0.05, 0.07, 0.7, 20, 200, "lead")
+    effect = TrainingEffect(Estimate(0.2, 0.05, 0.35, 0.01, 20, 200, "did"), lead, 6, 14, 12, ())
+    clear = effect_statement(effect, "engagement", "M", p_adjusted=0.03)
+    assert "chance alone is an unlikely explanation" in clear
+    doubtful = effect_statement(effect, "engagement", "M", p_adjusted=0.2)
+    assert "can arise by chance" in doubtful and "adjusted p = 0.20" in doubtful
+    assert "unlikely explanation" not in doubtful

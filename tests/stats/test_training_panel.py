@@ -107,3 +107,20 @@ def test_no_trained_unit_means_no_effect() -> None:
     engagement, _ = _panel(1, 0.0)
     empty = pd.DataFrame(columns=["unit", "module", "first_treated", "partial"])
     assert module_effects(engagement, pd.DataFrame(), empty) == ()
+
+
+def test_units_trained_in_another_module_are_no_comparison() -> None:
+    engagement, cohort = _panel(7, 0.2)
+    other = pd.DataFrame(
+        [(30, "m2", M("2024-09", "M"), False), (31, "m2", pd.NaT, True)],
+        columns=["unit", "module", "first_treated", "partial"],
+    )
+    effects = {
+        e.module: e for e in module_effects(engagement, pd.DataFrame(), pd.concat([cohort, other]))
+    }
+    m1 = effects["m1"]
+    assert m1.other_module_units == 2 and m1.partial_units == (12,)
+    assert m1.result.n_comparison_units == 40 - 12 - 1 - 2
+    assert [u for u, _ in m1.trained_units][:3] == [0, 4, 8]  # earliest month first
+    m2 = effects["m2"]
+    assert m2.result.n_treated_units == 1 and m2.other_module_units == 12 + 1  # m1: 12 + partly 1

@@ -14,7 +14,7 @@ from engage.reporting.linkage import analysis_data, dataset_csv, linkage_report,
 from reports.charts import report_charts
 from reports.stats.linkage import LinkageReport
 from reports.summary import heading, outcome_title, tell
-from reports.training_summary import METHOD_NOTE, training_rows
+from reports.training_summary import METHOD_NOTE, signed, training_blocks
 
 
 def _context(
@@ -25,8 +25,9 @@ def _context(
     titles: Mapping[str, str],
 ) -> dict[str, Any]:
     return {
-        "training": training_rows(report, titles),
+        "training": training_blocks(report, titles, names),
         "training_note": METHOD_NOTE,
+        "signed": signed,
         "body": body,
         "stories": tell(report),
         "charts": report_charts(report, names, ancestors),

@@ -75,6 +75,35 @@ class ParametersOut(msgspec.Struct):
     multiple_testing: str
 
 
+class TrainingEffectOut(msgspec.Struct):
+    """The measured effect of one training module on one outcome (difference-in-differences).
+
+    ``estimate`` is the change in trained units beyond comparison units, in the outcome's
+    units; the pre-trend check looks at the three months before training.
+    """
+
+    module: str
+    title: str
+    outcome: str
+    method: str
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    p_adjusted: float | None
+    n_units: int
+    n_obs: int
+    n_treated_units: int
+    n_comparison_units: int
+    n_partly_trained_units: int
+    n_other_module_units: int
+    n_months: int
+    pre_trend_estimate: float | None
+    pre_trend_p_value: float | None
+    detail: str
+    warnings: list[str]
+
+
 class LinkageOut(msgspec.Struct):
     """The linkage report (DESIGN.md: links and aggregation, plus context)."""
 
@@ -90,6 +119,7 @@ class LinkageOut(msgspec.Struct):
     n_unit_months: int
     unit_months_below_threshold: int
     engagement_sd: float | None
+    training_effects: list[TrainingEffectOut]
     warnings: list[str]
     versions: dict[str, str]
 

@@ -32,9 +32,12 @@ from engage.training.catalogue import (
     OUTCOMES,
     CatalogueError,
     ModuleForm,
+    ModuleText,
     list_modules,
     module_texts,
     save_module,
+    save_settings,
+    save_text,
     set_retired,
     split_codes,
 )
@@ -177,9 +180,11 @@ class TrainingController(Controller):
             if back:
                 return await _unit_page(request, back, error=str(exc), http_status=400)
             return await _index_page(request, error=str(exc), form=data, status=400)
+        nothing = result.message() if result.created == 0 else None
+        message = None if nothing else result.message()
         if back:
-            return await _unit_page(request, back, message=result.message())
-        return await _index_page(request, message=result.message())
+            return await _unit_page(request, back, message=message, error=nothing)
+        return await _index_page(request, message=message, error=nothing)
 
     @get("/units/{code:str}", name="training_unit")
     async def unit(
@@ -204,7 +209,11 @@ class TrainingController(Controller):
         except OutOfScope as exc:
             raise NotFoundException(str(exc)) from None
         except AssignmentError as exc:
+            if not back:
+                return await _index_page(request, error=str(exc), status=400)
             return await _unit_page(request, back, error=str(exc), http_status=400)
+        if not back:
+            return await _index_page(request, message="The assignment was withdrawn.")
         return await _unit_page(request, back, message="The assignment was withdrawn.")
 
     @get("/modules/{code:str}", name="training_module")
@@ -232,13 +241,41 @@ class TrainingController(Controller):
     async def edit_module(
         self, request: Request[Any, Any, Any], code: FromPath[str], data: FormData
     ) -> Template:
-        """Change a module, or add or change one language version."""
-        form = _module_form({**data, "code": code})
+        """Change what the module targets, its duration and format (every language)."""
         try:
-            await save_module(form, current_user(request).email, new=False)
+            await save_settings(
+                code,
+                ";".join(_as_list(data.get("elements"))),
+                ";".join(_as_list(data.get("outcomes"))),
+                str(data.get("duration_minutes", "")),
+                str(data.get("format", "")),
+                current_user(request).email,
+            )
+        except CatalogueError as exc:
+            return await _module_page(request, code, error=str(exc), status=400)
+        return await _module_page(request, code, message="Saved the module's settings.")
+
+    @post(
+        "/modules/{code:str}/text",
+        name="training_module_text",
+        guards=[requires_role("hr")],
+        status_code=200,
+    )
+    async def edit_text(
+        self, request: Request[Any, Any, Any], code: FromPath[str], data: FormData
+    ) -> Template:
+        """Add or replace one language version (title, summary, address)."""
+        text = ModuleText(
+            str(data.get("language", "")),
+            str(data.get("title", "")),
+            str(data.get("summary", "")),
+            str(data.get("url", "") or ""),
+        )
+        try:
+            language = await save_text(code, text, current_user(request).email)
         except CatalogueError as exc:
             return await _module_page(request, code, error=str(exc), form=data, status=400)
-        return await _module_page(request, code, message=f"Saved ({form.language}).")
+        return await _module_page(request, code, message=f"Saved the {language} version.")
 
     @post(
         "/modules/{code:str}/retire",
@@ -258,9 +295,12 @@ class TrainingController(Controller):
         return await _module_page(
             request,
             code,
-            message="Retired: it can no longer be assigned."
-            if retired
-            else "Back in the catalogue.",
+            message=(
+                "Retired: it can no longer be assigned. Open assignments of it stay; withdraw "
+                "them on the units' pages if they should stop."
+                if retired
+                else "Back in the catalogue."
+            ),
         )
 
 

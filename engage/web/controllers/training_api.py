@@ -18,6 +18,7 @@ from engage.training.assignments import (
     AssignRequest,
     OutOfScope,
     assign,
+    cancel,
     complete,
     list_assignments,
     person_of,
@@ -184,6 +185,23 @@ class TrainingApiController(Controller):
         except AssignmentError as exc:
             raise ValidationException(str(exc)) from None
         return AssignOut(result.module_code, result.created, result.already_open, result.due_on)
+
+    @post(
+        "/assignments/{assignment_id:int}/cancel",
+        summary="Withdraw an open assignment in your area",
+        status_code=200,
+    )
+    async def cancel(
+        self, request: Request[Any, Any, Any], assignment_id: FromPath[int]
+    ) -> dict[str, Any]:
+        """Withdraw an open assignment of someone in your area (404 outside it)."""
+        try:
+            await cancel(current_user(request), assignment_id)
+        except OutOfScope as exc:
+            raise NotFoundException(str(exc)) from None
+        except AssignmentError as exc:
+            raise ValidationException(str(exc)) from None
+        return {"id": assignment_id, "state": "cancelled"}
 
     @get("/progress", summary="Open, overdue and completed assignments per unit")
     async def progress(self, request: Request[Any, Any, Any]) -> list[ProgressOut]:
