@@ -484,7 +484,7 @@ def report_linkage(fmt: str, out: Path | None, as_of: Any, seed: int, reps: int)
     With --format dataset, the numbers the models were fitted on instead of their results
     (re-fit them and get the report's estimates); --seed and --reps do not apply.
     """
-    from engage.reporting.documents import linkage_pdf, standalone_html
+    from engage.reporting.documents import linkage_report_pdf, standalone_html
     from engage.reporting.linkage import (
         analysis_data,
         dataset_csv,
@@ -500,9 +500,11 @@ def report_linkage(fmt: str, out: Path | None, as_of: Any, seed: int, reps: int)
         await _prepare()
         if fmt == "dataset":
             return dataset_csv(await analysis_data(as_of.date() if as_of else None))
-        result = await linkage_report(as_of.date() if as_of else None, seed, reps)
+        day = as_of.date() if as_of else None
         if fmt == "pdf":
-            return await linkage_pdf(result)
+            # Chromium starts while the report is computed
+            return (await linkage_report_pdf(day, seed, reps))[1]
+        result = await linkage_report(day, seed, reps)
         if fmt == "html":
             return standalone_html(result)
         return to_json(result.body) if fmt == "json" else to_csv(result.body)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
-from piccolo.engine.sqlite import SQLiteEngine, dict_factory
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
 
 
 @dataclass(slots=True)
@@ -87,12 +87,14 @@ def is_sqlite(engine: Any) -> bool:
 async def atomic(engine: Any) -> AsyncIterator[None]:
     """A write transaction that reads and then writes without lock-upgrade failures.
 
-    SQLite: ``BEGIN IMMEDIATE`` on the loop's writer connection (a deferred transaction that
-    reads first fails with "database is locked" when another writer got in between);
-    PostgreSQL: an ordinary transaction.
+    SQLite: ``BEGIN IMMEDIATE`` on a connection of its own (a deferred transaction that
+    reads first fails with "database is locked" when another writer got in between; the
+    busy timeout makes this one wait its turn instead); PostgreSQL: an ordinary transaction.
+    Unlike ``write_transaction`` it keeps no connection open afterwards, so commands that
+    use it exit cleanly.
     """
     if is_sqlite(engine):
-        async with write_transaction(engine):
+        async with engine.transaction(transaction_type=TransactionType.immediate):
             yield
         return
     async with engine.transaction():

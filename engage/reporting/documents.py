@@ -1,25 +1,29 @@
 """The linkage report as a file: a standalone HTML page or a paginated PDF.
 
-The PDF draws its charts as vector SVG with kaleido through one Chromium kept open for the
-whole report (a browser start per chart would cost seconds each). Where no Chromium is
-installed, or it fails, the PDF still renders, with tables in place of the charts and a
-note saying so.
+The PDF draws its charts as vector SVG with plotly.js in one headless Chromium
+(:class:`engage.web.pdf.PdfCharts`): the browser starts and loads plotly.js in the
+background while the report (with ``linkage_report_pdf``) and its figures are computed,
+draws every chart of the report in a single call, and closes while WeasyPrint lays out
+the pages (the SVGs are images of the document). Where no Chromium is installed, or it
+fails, the PDF still renders, with tables in place of the charts and a note saying so.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
+import functools
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from engage.reporting.linkage import LinkageRun
+from engage.reporting.linkage import DEFAULT_REPS, DEFAULT_SEED, LinkageRun, linkage_report
 from engage.settings import project_root
-from engage.web.pdf import html_to_pdf
+from engage.web.pdf import ChartSpec, PdfCharts, html_to_pdf, plotly_js, warm_up
 from reports.charts import as_json, quartile_rows, report_figures
 from reports.summary import heading, outcome_title, tell
+from reports.training_summary import METHOD_NOTE, signed, training_blocks
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "web" / "templates"
 #: Chart sizes in the PDF (CSS pixels at 96 dpi; A4 text width is about 680 px).
@@ -32,6 +36,7 @@ CHECKS = (
 )
 
 
+@functools.cache
 def _environment() -> Environment:
     return Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -40,53 +45,20 @@ def _environment() -> Environment:
     )
 
 
-def chromium_path() -> str | None:
-    """The Chromium kaleido should drive: ``ENGAGE_CHROMIUM``, Debian's, or one on PATH."""
-    configured = os.environ.get("ENGAGE_CHROMIUM")
-    if configured:
-        return configured if Path(configured).is_file() else None
-    for candidate in ("/usr/bin/chromium", "/usr/bin/chromium-browser"):
-        if Path(candidate).is_file():
-            return candidate
-    return shutil.which("chromium") or shutil.which("google-chrome")
-
-
-def plotly_js() -> Path:
-    """plotly.js from the plotly package (charts never load anything from the network)."""
-    import plotly
-
-    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+def chart_specs(figures: dict[str, Any]) -> dict[str, ChartSpec]:
+    """The figures as the PDF draws them: plotly JSON, the text width, their own height."""
+    return {
+        key: (as_json(figure), PDF_WIDTH, int(figure.layout.height or 320))
+        for key, figure in figures.items()
+    }
 
 
 async def chart_svgs(figures: dict[str, Any]) -> tuple[dict[str, str], str | None]:
-    """Every figure as inline SVG from one Chromium; or no charts and the reason why."""
+    """Every figure as SVG from one Chromium; or no charts and the reason why."""
     if not figures:
         return {}, None
-    browser = chromium_path()
-    if browser is None:
-        return {}, (
-            "No Chromium is installed on the server, so the charts are shown as tables "
-            "(install Debian's chromium package to get charts in the PDF)."
-        )
-    os.environ.setdefault("BROWSER_PATH", browser)
-    import kaleido
-
-    drawn: dict[str, str] = {}
-    try:
-        async with kaleido.Kaleido(n=1, plotlyjs=str(plotly_js()), mathjax=False, timeout=60) as k:
-            for key, figure in figures.items():
-                height = int(figure.layout.height or 320)
-                svg = await k.calc_fig(
-                    figure, opts={"format": "svg", "width": PDF_WIDTH, "height": height}
-                )
-                text = svg.decode("utf-8") if isinstance(svg, bytes) else str(svg)
-                drawn[key] = text[text.find("<svg") :]
-    except Exception as exc:  # any browser failure must still give a PDF
-        return {}, (
-            f"The charts could not be drawn ({exc.__class__.__name__}), so they are shown as "
-            "tables."
-        )
-    return drawn, None
+    async with PdfCharts() as charts:
+        return await charts.draw(chart_specs(figures))
 
 
 def _context(run: LinkageRun) -> dict[str, Any]:
@@ -107,6 +79,9 @@ def _context(run: LinkageRun) -> dict[str, Any]:
         "checks": [(label, body["aggregation"][key], meaning) for key, label, meaning in CHECKS],
         "title_of": outcome_title,
         "heading": heading,
+        "training": training_blocks(run.report, run.titles, run.names),
+        "training_note": METHOD_NOTE,
+        "signed": signed,
     }
 
 
@@ -130,11 +105,9 @@ def standalone_html(run: LinkageRun) -> str:
     )
 
 
-async def linkage_pdf(run: LinkageRun) -> bytes:
-    """The paginated PDF: cover, contents, page numbers, vector charts (or tables)."""
-    context = _context(run)
-    svgs, note = await chart_svgs(context["figures"])
-    html = (
+def pdf_html(context: dict[str, Any], svgs: dict[str, str], note: str | None) -> str:
+    """The PDF's HTML; each drawn chart is an image at ``chart/<key>.svg`` (see ``svgs``)."""
+    return (
         _environment()
         .get_template("report_linkage_doc.html")
         .render(
@@ -147,4 +120,36 @@ async def linkage_pdf(run: LinkageRun) -> bytes:
             plotly_js=None,
         )
     )
-    return await html_to_pdf(html)
+
+
+def _pdf_context(run: LinkageRun) -> tuple[dict[str, Any], dict[str, ChartSpec]]:
+    """The page context and the charts to draw, with WeasyPrint loaded meanwhile."""
+    context = _context(run)
+    specs = chart_specs(context["figures"])
+    warm_up()
+    return context, specs
+
+
+async def linkage_pdf(run: LinkageRun, charts: PdfCharts | None = None) -> bytes:
+    """The paginated PDF: cover, contents, page numbers, vector charts (or tables).
+
+    The figures are built, and WeasyPrint loaded, in a worker thread while Chromium
+    starts (pass ``charts`` created earlier to start it sooner); Chromium closes while
+    WeasyPrint lays out the pages.
+    """
+    if charts is None:
+        async with PdfCharts() as own:
+            return await linkage_pdf(run, own)
+    context, specs = await anyio.to_thread.run_sync(_pdf_context, run)
+    svgs, note = await charts.draw(specs)  # and the browser starts closing
+    files = {f"chart/{key}.svg": svg.encode("utf-8") for key, svg in svgs.items()}
+    return await html_to_pdf(pdf_html(context, svgs, note), images=files)
+
+
+async def linkage_report_pdf(
+    as_of: date | None = None, seed: int = DEFAULT_SEED, bootstrap_reps: int = DEFAULT_REPS
+) -> tuple[LinkageRun, bytes]:
+    """The report and its PDF, with Chromium starting while the report is computed."""
+    async with PdfCharts() as charts:
+        run = await linkage_report(as_of, seed, bootstrap_reps)
+        return run, await linkage_pdf(run, charts)

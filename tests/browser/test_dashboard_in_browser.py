@@ -13,7 +13,7 @@ async def test_manager_dashboard(browser: Browser, server: str, shots: Path) -> 
     page = await open_logged_in(browser, server, "manager")
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    await page.get_by_role("link", name="Dashboard").click()
+    await page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
     await page.wait_for_url(f"{server}/dashboard")
     await page.wait_for_selector("[data-chart='trend'][data-drawn='true']", timeout=15_000)
     text = await page.locator("main").inner_text()

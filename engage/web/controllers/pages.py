@@ -11,7 +11,7 @@ from litestar.response import Template
 from engage.auth.guards import current_user
 from engage.db.tables import Person, Unit, User
 from engage.org.queries import find_unit
-from engage.training.assignments import list_assignments, person_of
+from engage.training.assignments import list_assignments, person_of, progress_by_unit
 
 
 class HomeController(Controller):
@@ -41,6 +41,11 @@ class HomeController(Controller):
             }
         elif user.unit_code and user.rank >= 1:
             context["unit"] = await find_unit(user.unit_code, user.scope_path())
+            if context["unit"] is not None:
+                progress = await progress_by_unit(datetime.now(UTC).date(), context["unit"].path)
+                context["area_training"] = next(
+                    (p for p in progress if p.code == user.unit_code), None
+                )
         return Template("home.html", context=context)
 
     @get("/livez", opt={"public": True}, name="live")

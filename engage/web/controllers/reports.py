@@ -9,7 +9,7 @@ from litestar import Controller, Response, get
 from litestar.response import Template
 
 from engage.auth.guards import requires_role
-from engage.reporting.documents import CHECKS, linkage_pdf
+from engage.reporting.documents import CHECKS, linkage_report_pdf
 from engage.reporting.linkage import analysis_data, dataset_csv, linkage_report, to_csv
 from reports.charts import report_charts
 from reports.stats.linkage import LinkageReport
@@ -56,9 +56,9 @@ class ReportPagesController(Controller):
     @get("/linkage.pdf", name="report_linkage_pdf")
     async def pdf(self) -> Response[bytes]:
         """The paginated PDF (cover, contents, page numbers, vector charts)."""
-        run = await linkage_report()
+        _, pdf = await linkage_report_pdf()
         return Response(
-            await linkage_pdf(run),
+            pdf,
             media_type="application/pdf",
             headers={"Content-Disposition": 'attachment; filename="linkage.pdf"'},
         )
