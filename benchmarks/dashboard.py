@@ -1,8 +1,9 @@
-"""Dashboard speed on the demo organisation: p50/p95 beside hello-world, in one run.
+"""Dashboard and training-page speed on the demo organisation: p50/p95 beside hello-world.
 
 Seeds the demo into a scratch SQLite file (or reuses --database), starts ``engage serve``,
 logs in as the demo manager and HR lead, and times sequential requests to ``/dashboard``
-(their own default view, and HR's level view) and to ``/livez`` on the same server.
+(their own default view, and HR's level view), the training pages (follow-through per unit
+and a unit's page with its suggestions) and ``/livez`` on the same server.
 """
 
 from __future__ import annotations
@@ -84,10 +85,16 @@ def main() -> None:
         with httpx.Client(base_url=base, follow_redirects=True) as manager:
             login(manager, logins["manager"])
             summary("GET /dashboard as a manager", timed(manager, "/dashboard", args.requests))
+            summary("GET /training as a manager", timed(manager, "/training", args.requests))
+            summary(
+                "GET /training/units/L-YORKVILLE",
+                timed(manager, "/training/units/L-YORKVILLE", args.requests),
+            )
         with httpx.Client(base_url=base, follow_redirects=True) as hr:
             login(hr, logins["hr"])
             summary("GET /dashboard as HR", timed(hr, "/dashboard", args.requests))
             summary("GET /dashboard?level=2 as HR", timed(hr, "/dashboard?level=2", args.requests))
+            summary("GET /training as HR", timed(hr, "/training", args.requests))
     finally:
         server.terminate()
         server.wait(timeout=10)
