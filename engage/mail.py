@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
@@ -65,3 +66,18 @@ async def send_all(settings: Settings, mails: list[Mail]) -> list[Mail]:
         if client.is_connected:
             await client.quit()
     return failed
+
+
+async def send_claimed(
+    settings: Settings, mails: dict[int, Mail], release: Callable[[list[int]], Awaitable[None]]
+) -> tuple[int, int]:
+    """Send mails of claimed rows (by row id); rows whose mail was refused are released.
+
+    Returns (sent, failed). A refused mail's row goes back to unsent so the next run tries
+    it again.
+    """
+    undelivered = {id(m) for m in await send_all(settings, list(mails.values()))}
+    retry = [i for i, m in mails.items() if id(m) in undelivered]
+    if retry:
+        await release(retry)
+    return len(mails) - len(retry), len(retry)

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from engage.db.bulk import executemany, fetch
 from engage.db.tables import Invitation
-from engage.mail import Mail, send_all
+from engage.mail import Mail, send_claimed
 from engage.settings import Settings
 from surveys.items import default_bank
 from surveys.tokens import new_token, token_hash
@@ -91,18 +91,19 @@ async def _claim_and_mail(
                 subject=lang.t(f"email_{kind}_subject", **values),
                 body=lang.t(f"email_{kind}_body", **values),
             )
-        undelivered = {id(m) for m in await send_all(settings, list(mails.values()))}
-        retry = [i for i, m in mails.items() if id(m) in undelivered]
-        if retry:
+
+        async def release(ids: list[int]) -> None:
             async with engine.transaction():
                 await executemany(
                     engine,
                     f"UPDATE invitation SET {stamp} = NULL WHERE id = {{}}",
-                    [(i,) for i in retry],
+                    [(i,) for i in ids],
                 )
-        sent += len(mails) - len(retry)
-        failed += len(retry)
-        if retry:
+
+        done, refused = await send_claimed(settings, mails, release)
+        sent += done
+        failed += refused
+        if refused:
             break  # the server is refusing: try again on the next run
     return MailingResult(sent=sent, failed=failed)
 

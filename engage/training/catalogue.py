@@ -186,18 +186,29 @@ class ModuleForm:
     url: str = ""
 
 
-def _check_form(form: ModuleForm) -> tuple[str, tuple[str, ...], tuple[str, ...], int]:
-    problems = []
-    language = normalise_language(form.language.strip())
+def _check_text(text: ModuleText, fmt: str, problems: list[str]) -> str | None:
+    """A language version's language code (normalised), noting what is wrong in ``problems``."""
+    language = normalise_language(text.language.strip())
     if language is None:
-        problems.append(f"language: {form.language!r} is not a language code such as en, ru, zh")
-    title = form.title.strip()
+        problems.append(f"language: {text.language!r} is not a language code such as en, ru, zh")
+    title = text.title.strip()
     if not title:
         problems.append("title: is empty")
     elif len(title) > MAX_TITLE:
         problems.append(f"title: longer than {MAX_TITLE} characters")
-    if len(form.summary.strip()) > MAX_SUMMARY:
+    if len(text.summary.strip()) > MAX_SUMMARY:
         problems.append(f"summary: longer than {MAX_SUMMARY} characters")
+    reason = check_url(text.url.strip(), fmt)
+    if reason:
+        problems.append(f"address: {reason}")
+    return language
+
+
+def _check_form(form: ModuleForm) -> tuple[str, tuple[str, ...], tuple[str, ...], int]:
+    problems: list[str] = []
+    language = _check_text(
+        ModuleText(form.language, form.title, form.summary, form.url), form.format, problems
+    )
     els, outs, reason = check_targets(form.elements, form.outcomes)
     if reason:
         problems.append(reason)
@@ -206,9 +217,6 @@ def _check_form(form: ModuleForm) -> tuple[str, tuple[str, ...], tuple[str, ...]
         problems.append(f"duration: {reason}")
     if form.format not in FORMATS:
         problems.append(f"format: choose one of {', '.join(FORMATS)}")
-    reason = check_url(form.url.strip(), form.format)
-    if reason:
-        problems.append(f"address: {reason}")
     if problems:
         raise CatalogueError("; ".join(problems))
     assert language is not None and minutes is not None
@@ -335,25 +343,14 @@ async def save_text(code: str, text: ModuleText, actor: str) -> str:
     )
     if row is None:
         raise CatalogueError(f"no module {code!r}")
-    problems = []
-    language = normalise_language(text.language.strip())
-    if language is None:
-        problems.append(f"language: {text.language!r} is not a language code such as en, ru, zh")
-    title = text.title.strip()
-    if not title:
-        problems.append("title: is empty")
-    elif len(title) > MAX_TITLE:
-        problems.append(f"title: longer than {MAX_TITLE} characters")
-    if len(text.summary.strip()) > MAX_SUMMARY:
-        problems.append(f"summary: longer than {MAX_SUMMARY} characters")
-    reason = check_url(text.url.strip(), str(row["format"]))
-    if reason:
-        problems.append(f"address: {reason}")
+    problems: list[str] = []
+    language = _check_text(text, str(row["format"]), problems)
     if problems:
         raise CatalogueError("; ".join(problems))
     assert language is not None
     new = await _upsert_text(
-        int(row["id"]), ModuleText(language, title, text.summary.strip(), text.url.strip())
+        int(row["id"]),
+        ModuleText(language, text.title.strip(), text.summary.strip(), text.url.strip()),
     )
     await audit.record(
         actor, "training.module_edited", f"{code}: {'added' if new else 'changed'} {language} text"

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from engage.db.bulk import executemany, fetch
 from engage.db.sqlite_writer import atomic
 from engage.db.tables import TrainingAssignment
-from engage.mail import Mail, send_all
+from engage.mail import Mail, send_claimed
 from engage.settings import Settings
 from engage.survey.mailing import MailingResult
 from surveys.items import default_bank
@@ -98,18 +98,19 @@ async def _send(settings: Settings, kind: str, today: date) -> MailingResult:
                 subject=lang.t(f"email_training_{kind}_subject", **values),
                 body=lang.t(f"email_training_{kind}_body", **values),
             )
-        undelivered = {id(m) for m in await send_all(settings, list(mails.values()))}
-        retry = [i for i, m in mails.items() if id(m) in undelivered]
-        if retry:
+
+        async def release(ids: list[int]) -> None:
             async with atomic(engine):
                 await executemany(
                     engine,
                     f"UPDATE training_assignment SET {stamp} = NULL WHERE id = {{}}",
-                    [(i,) for i in retry],
+                    [(i,) for i in ids],
                 )
-        sent += len(mails) - len(retry)
-        failed += len(retry)
-        if retry:
+
+        done, refused = await send_claimed(settings, mails, release)
+        sent += done
+        failed += refused
+        if refused:
             break  # the server is refusing: try again on the next run
     return MailingResult(sent=sent, failed=failed)
 
