@@ -99,3 +99,26 @@ async def login(client: AsyncTestClient[Any], email: str, password: str = PASSWO
         data={"email": email, "password": password, "next": "/", "_csrf_token": token},
         follow_redirects=False,
     )
+
+
+def run_cli(*args: str) -> str:
+    """Run an ``engage`` command in-process; it must succeed. Returns what it printed."""
+    from click.testing import CliRunner
+
+    from engage.cli import main
+
+    result = CliRunner().invoke(main, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def import_csv_org(folder: Any, files: dict[str, list[str]]) -> str:
+    """Write ``files`` (kind → CSV lines) into ``folder``, import them in contract order
+    (units, roster, responses, outcomes) into a new SQLite file there; return its path."""
+    db = str(folder / "org.sqlite3")
+    for kind, lines in files.items():
+        (folder / f"{kind}.csv").write_text("\n".join(lines) + "\n")
+    for kind in ("units", "roster", "responses", "outcomes"):
+        if kind in files:
+            run_cli("import", kind, str(folder / f"{kind}.csv"), "--database", db)
+    return db

@@ -13,17 +13,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 from scipy import stats
 
-from engage.cli import main
 from surveys.items import ENGAGEMENT_CODES
+from tests.factories import import_csv_org, run_cli
 
 LOCATIONS = 12
 MONTHS = 4
 
 
-def _write_org(folder: Path) -> None:
+def _write_org() -> dict[str, list[str]]:
     rng = np.random.default_rng(8)
     units = ["unit_id,name,parent_id", "ORG,Generated,"]
     units += [f"L{i:02d},Location {i},ORG" for i in range(LOCATIONS)]
@@ -45,39 +44,27 @@ def _write_org(folder: Path) -> None:
                 responses.append(f"{month}-15,L{i:02d},{i}-{m}-{r},{cells},{rng.integers(0, 11)},")
             csat = 4.2 + 0.3 * latent[i] + rng.normal(0, 0.1)
             outcomes.append(f"L{i:02d},{month},csat,{csat:.4f},{rng.integers(30, 90)}")
-    (folder / "units.csv").write_text("\n".join(units) + "\n")
-    (folder / "roster.csv").write_text("\n".join(roster) + "\n")
-    (folder / "responses.csv").write_text("\n".join(responses) + "\n")
-    (folder / "outcomes.csv").write_text("\n".join(outcomes) + "\n")
-
-
-def _run(*args: str) -> str:
-    result = CliRunner().invoke(main, list(args))
-    assert result.exit_code == 0, result.output
-    return result.output
+    return {"units": units, "roster": roster, "responses": responses, "outcomes": outcomes}
 
 
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory: pytest.TempPathFactory) -> str:
     folder = tmp_path_factory.mktemp("dataset")
-    _write_org(folder)
-    db = str(folder / "org.sqlite3")
-    for kind in ("units", "roster", "responses", "outcomes"):
-        _run("import", kind, str(folder / f"{kind}.csv"), "--database", db)
+    db = import_csv_org(folder, _write_org())
     return db
 
 
 def test_help_names_the_dataset_format() -> None:
-    text = _run("report", "linkage", "--help")
+    text = run_cli("report", "linkage", "--help")
     flat = "".join(text.split())  # click wraps (and may break "person-level") anywhere
     assert "dataset:theunit-levelanalysisdataset" in flat and "neverperson-levelrows" in flat
 
 
 def test_dataset_refits_to_the_json_report(imported: str, tmp_path: Path) -> None:
     out = tmp_path / "data.csv"
-    _run("report", "linkage", "--format", "dataset", "--out", str(out), "-d", imported)
+    run_cli("report", "linkage", "--format", "dataset", "--out", str(out), "-d", imported)
     report = tmp_path / "linkage.json"
-    _run(
+    run_cli(
         "report",
         "linkage",
         "--format",
@@ -121,6 +108,6 @@ def test_dataset_refits_to_the_json_report(imported: str, tmp_path: Path) -> Non
 
 
 def test_dataset_goes_to_standard_output_without_out(imported: str) -> None:
-    text = _run("report", "linkage", "--format", "dataset", "-d", imported)
+    text = run_cli("report", "linkage", "--format", "dataset", "-d", imported)
     rows = pd.read_csv(io.StringIO(text))
     assert {"csat", "csat_n", "staff_turnover", "staff_turnover_n"} <= set(rows.columns)

@@ -21,12 +21,13 @@ from click.testing import CliRunner
 
 from engage.cli import main
 from surveys.items import ENGAGEMENT_CODES
+from tests.factories import import_csv_org, run_cli
 
 LOCATIONS = 40
 MONTHS = 12
 
 
-def _write_org(folder: Path, effect: float, seed: int = 3) -> None:
+def _write_org(effect: float, seed: int = 3) -> dict[str, list[str]]:
     rng = np.random.default_rng(seed)
     units = ["unit_id,name,parent_id", "ORG,Generated,"]
     units += [f"L{i:02d},Location {i},ORG" for i in range(LOCATIONS)]
@@ -49,31 +50,19 @@ def _write_org(folder: Path, effect: float, seed: int = 3) -> None:
                 responses.append(f"{month}-15,L{i:02d},{i}-{m}-{r},{cells},{rng.integers(0, 11)},")
             csat = 4.2 + effect * z[i] + rng.normal(0, 0.12)
             outcomes.append(f"L{i:02d},{month},csat,{min(max(csat, 1), 5):.4f},50")
-    (folder / "units.csv").write_text("\n".join(units) + "\n")
-    (folder / "roster.csv").write_text("\n".join(roster) + "\n")
-    (folder / "responses.csv").write_text("\n".join(responses) + "\n")
-    (folder / "outcomes.csv").write_text("\n".join(outcomes) + "\n")
-
-
-def _run(*args: str) -> str:
-    result = CliRunner().invoke(main, list(args))
-    assert result.exit_code == 0, result.output
-    return result.output
+    return {"units": units, "roster": roster, "responses": responses, "outcomes": outcomes}
 
 
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory: pytest.TempPathFactory) -> str:
     folder = tmp_path_factory.mktemp("generated")
-    _write_org(folder, effect=0.15)
-    db = str(folder / "org.sqlite3")
-    for kind in ("units", "roster", "responses", "outcomes"):
-        _run("import", kind, str(folder / f"{kind}.csv"), "--database", db)
+    db = import_csv_org(folder, _write_org(effect=0.15))
     return db
 
 
 def test_planted_link_comes_back_through_the_json_contract(imported: str, tmp_path: Path) -> None:
     out = tmp_path / "linkage.json"
-    _run(
+    run_cli(
         "report", "linkage", "--format", "json", "--out", str(out), "--reps", "300", "-d", imported
     )
     body = json.loads(out.read_text())
@@ -91,13 +80,13 @@ def test_planted_link_comes_back_through_the_json_contract(imported: str, tmp_pa
 
 
 def test_json_goes_to_standard_output_and_is_reproducible(imported: str) -> None:
-    first = json.loads(_run("report", "linkage", "--reps", "200", "-d", imported))
-    again = json.loads(_run("report", "linkage", "--reps", "200", "-d", imported))
+    first = json.loads(run_cli("report", "linkage", "--reps", "200", "-d", imported))
+    again = json.loads(run_cli("report", "linkage", "--reps", "200", "-d", imported))
     assert first["links"] == again["links"]
 
 
 def test_csv_format(imported: str) -> None:
-    text = _run("report", "linkage", "--format", "csv", "--reps", "200", "-d", imported)
+    text = run_cli("report", "linkage", "--format", "csv", "--reps", "200", "-d", imported)
     header = text.splitlines()[0].split(",")
     assert header[:9] == [
         "outcome",
@@ -130,7 +119,9 @@ def test_pdf_has_cover_contents_pages_and_charts(imported: str, tmp_path: Path) 
             pytest.fail("Chromium is required for the PDF charts in CI")
         pytest.skip("Chromium not installed: PDF charts cannot be drawn here")
     out = tmp_path / "linkage.pdf"
-    _run("report", "linkage", "--format", "pdf", "--out", str(out), "--reps", "200", "-d", imported)
+    run_cli(
+        "report", "linkage", "--format", "pdf", "--out", str(out), "--reps", "200", "-d", imported
+    )
     assert out.read_bytes().startswith(b"%PDF")
     subprocess.run(["pdftoppm", "-r", "40", "-png", str(out), str(tmp_path / "page")], check=True)
     pages = sorted(tmp_path.glob("page-*.png"))
@@ -169,7 +160,9 @@ def test_pdf_without_chromium_has_tables_and_says_so(
 ) -> None:
     monkeypatch.setenv("ENGAGE_CHROMIUM", str(tmp_path / "no-such-browser"))
     out = tmp_path / "linkage.pdf"
-    _run("report", "linkage", "--format", "pdf", "--out", str(out), "--reps", "200", "-d", imported)
+    run_cli(
+        "report", "linkage", "--format", "pdf", "--out", str(out), "--reps", "200", "-d", imported
+    )
     text = _pdf_text(out)
     assert "No Chromium is installed" in text
     assert "Bottom quarter" in text and "Top quarter" in text  # the table standing in
@@ -185,7 +178,9 @@ def test_pdf_when_the_browser_fails_has_tables_and_says_so(
     monkeypatch.setenv("ENGAGE_CHROMIUM", str(broken))
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     out = tmp_path / "linkage.pdf"
-    _run("report", "linkage", "--format", "pdf", "--out", str(out), "--reps", "200", "-d", imported)
+    run_cli(
+        "report", "linkage", "--format", "pdf", "--out", str(out), "--reps", "200", "-d", imported
+    )
     text = _pdf_text(out)
     assert "The charts could not be drawn" in text
     assert "Bottom quarter" in text and "Top quarter" in text  # the table standing in
@@ -220,7 +215,7 @@ def test_pdf_needs_a_file(imported: str) -> None:
 
 def test_html_is_one_self_contained_file(imported: str, tmp_path: Path) -> None:
     out = tmp_path / "linkage.html"
-    _run(
+    run_cli(
         "report", "linkage", "--format", "html", "--out", str(out), "--reps", "200", "-d", imported
     )
     html = out.read_text()

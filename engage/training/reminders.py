@@ -19,7 +19,7 @@ from surveys.items import default_bank
 
 BATCH = 200
 CONDITIONS = {
-    # kind: (stamp column, condition with {today} and {soon} placeholders in order)
+    # kind: (stamp column, SQL condition; its parameters come from _params in order)
     "due": (
         "due_reminded_at",
         "a.due_reminded_at IS NULL AND a.assigned_on < {} AND a.due_on >= {} AND a.due_on <= {}",

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
-from engage.db.tables import AuditEvent, TrainingAssignment, TrainingModule
+from engage.db.tables import AuditEvent, TrainingAssignment, TrainingModule, TrainingModuleText
 from tests.factories import Org, csrf_token, login
 
 TODAY = datetime.now(UTC).date()
@@ -247,6 +247,21 @@ async def test_hr_manages_the_catalogue(client: AsyncTestClient[Any], org: Org) 
         {"language": "ru", "title": "Манера общения в кресле", "summary": "Объяснять шаги."},
     )
     assert ru.status_code == 200 and "Манера" in ru.text
+    for bad_text, problem in (
+        ({"language": "not a language", "title": "x"}, "language"),
+        ({"language": "es", "title": ""}, "title: is empty"),
+        ({"language": "es", "title": "x", "url": "ftp://x"}, "not an http(s) address"),
+    ):
+        refused_text = await _post(client, "/training/modules/chair-side-manner/text", bad_text)
+        assert refused_text.status_code == 400 and problem in refused_text.text
+    assert (
+        not await TrainingModuleText.exists()
+        .where(
+            (TrainingModuleText.language == "es")
+            | (TrainingModuleText.language == "not a language")
+        )
+        .run()
+    )
     # a language version leaves the module's targets alone
     row = (
         await TrainingModule.select(TrainingModule.elements)

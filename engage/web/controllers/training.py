@@ -59,12 +59,17 @@ def _as_list(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
-async def _language(user: CurrentUser) -> str:
+async def _person_language(user: CurrentUser) -> tuple[int | None, str]:
+    """The roster person behind the login and their language (English without one)."""
     person = await person_of(user)
     if person is None:
-        return "en"
+        return None, "en"
     row = await Person.select(Person.language).where(Person.id == person).first().run()
-    return str(row["language"]) if row else "en"
+    return person, str(row["language"]) if row else "en"
+
+
+async def _language(user: CurrentUser) -> str:
+    return (await _person_language(user))[1]
 
 
 async def _index_page(
@@ -383,13 +388,11 @@ async def _my_page(
     status: int = 200,
 ) -> Template:
     user = current_user(request)
-    person = await person_of(user)
+    person, language = await _person_language(user)
     day = today()
-    modules = {m.code: m for m in await list_modules(await _language(user), include_retired=True)}
+    modules = {m.code: m for m in await list_modules(language, include_retired=True)}
     rows = (
-        []
-        if person is None
-        else await list_assignments(day, person_id=person, language=await _language(user))
+        [] if person is None else await list_assignments(day, person_id=person, language=language)
     )
     return Template(
         "my_training.html",
