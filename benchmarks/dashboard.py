@@ -15,11 +15,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
+from engage import clock
 from engage.demo import DEMO_PASSWORD
 from engage.demo_data import demo_logins
 
@@ -78,7 +78,7 @@ def main() -> None:
                 break
             except httpx.TransportError:
                 time.sleep(0.2)
-        logins = {x.role: x.email for x in demo_logins(datetime.now(UTC).date())}
+        logins = {x.role: x.email for x in demo_logins(clock.today())}
         print(f"demo organisation, {args.requests} sequential requests each (SQLite, 1 worker)")
         with httpx.Client(base_url=base, follow_redirects=True) as client:
             summary("GET /livez (hello-world)", timed(client, "/livez", args.requests))

@@ -19,7 +19,7 @@ import sqlite3
 import tempfile
 import time
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 os.environ.setdefault("ENGAGE_SECRET_KEY", "benchmark-secret-0123456789abcdef0123456789")
@@ -28,6 +28,7 @@ os.environ["ENGAGE_DB_POOL"] = "0"
 import asyncpg
 import numpy as np
 
+from engage import clock
 from engage.db.engine import configure, parse_database_url
 from engage.db.migrate import migrate
 from engage.db.tables import Response
@@ -116,7 +117,7 @@ async def build(url: str, units: int, months: int, respondents: int) -> int:
         "SELECT id, code FROM org_unit WHERE code LIKE 'L%' ORDER BY code"
     ).run()
     unit_ids = [int(r["id"]) for r in rows]
-    now = datetime.now(UTC)
+    now = clock.now()
     wave_rows = [
         (
             f"Bench {w}",

@@ -18,12 +18,13 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
 import httpx
 
+from engage import clock
 from engage.db.engine import configure, parse_database_url
 from engage.db.migrate import migrate
 from engage.db.tables import Response
@@ -45,7 +46,7 @@ async def seed(url: str, people: int) -> list[str]:
         f"E{i:06d},Person {i},T{i % 50},2022-01-01" for i in range(people)
     ]
     await import_roster(("\n".join(roster) + "\n").encode())
-    today = datetime.now(UTC).date()
+    today = clock.today()
     wave = await create_wave(WaveSpec("Bench", ("ORG",), today, today + timedelta(days=7)), "bench")
     await open_wave(wave, "bench")
     return [i.secret for i in await issue(wave, "token")]

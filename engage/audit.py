@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
+from engage import clock
 from engage.db.tables import AuditEvent
 
 
 async def record(actor: str, action: str, detail: str = "") -> None:
     """Append one event (``actor`` is an email, or ``cli:…`` for command-line changes)."""
     await AuditEvent.insert(
-        AuditEvent(at=datetime.now(UTC), actor=actor[:254], action=action[:64], detail=detail)
+        AuditEvent(at=clock.now(), actor=actor[:254], action=action[:64], detail=detail)
     ).run()
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
-from engage import audit
+from engage import audit, clock
 from engage.auth.accounts import set_password
 from engage.csvio import Progress
 from engage.db.tables import (
@@ -52,7 +52,7 @@ async def seed_demo(progress: Progress | None = None) -> DemoSeed:
 
     Refuses a database that holds a different organisation.
     """
-    today = datetime.now(UTC).date()
+    today = clock.today()
     logins = demo_logins(today)
     settings = await OrgSettings.select(OrgSettings.name).first().run()
     if await Unit.count().run():

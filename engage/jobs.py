@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
+from engage import clock
 from engage.db.tables import Wave
 from engage.mail import MailNotConfigured
 from engage.settings import Settings
@@ -41,7 +42,7 @@ class JobReport:
 
 async def run_due_jobs(settings: Settings, today: date | None = None) -> JobReport:
     """Do whatever is due today; safe to run from several processes at once."""
-    now = datetime.now(UTC) if today is None else datetime.combine(today, time(12), UTC)
+    now = clock.now() if today is None else datetime.combine(today, time(12), UTC)
     today = today or now.date()
     report = JobReport()
     await restamp_spent_invitations()

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
+from email.utils import format_datetime, make_msgid, parseaddr
 
 import aiosmtplib
 
+from engage import clock
 from engage.settings import Settings
 
 
@@ -53,7 +54,7 @@ async def send_all(settings: Settings, mails: list[Mail]) -> list[Mail]:
             message["From"] = settings.smtp_from
             message["To"] = mail.to
             message["Subject"] = mail.subject
-            message["Date"] = formatdate(localtime=False)
+            message["Date"] = format_datetime(clock.now())
             message["Message-ID"] = make_msgid(domain=_domain(settings.smtp_from))
             message.set_content(mail.body)
             try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -38,6 +39,7 @@ class Settings:
     smtp_security: str  # starttls, ssl or none
     reminder_days: int
     return_window_days: int  # client retention: a return within this many days of a first visit
+    today: date | None = None  # ENGAGE_TODAY pins the clock (engage.clock); None: system clock
 
 
 def _flag(value: str | None, default: bool = False) -> bool:
@@ -57,6 +59,18 @@ def return_window_days(value: str | None) -> int:
             f"{MAX_RETURN_WINDOW_DAYS}, not {value!r}"
         )
     return int(text)
+
+
+def pinned_today(value: str | None) -> date | None:
+    """``ENGAGE_TODAY`` as an ISO date (``YYYY-MM-DD``), or None when unset or empty."""
+    if value is None or not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise SettingsError(
+            f"ENGAGE_TODAY must be a date written YYYY-MM-DD, not {value!r}"
+        ) from None
 
 
 @lru_cache(maxsize=1)
@@ -81,6 +95,7 @@ def get_settings() -> Settings:
         smtp_security=(env.get("ENGAGE_SMTP_SECURITY") or "starttls").lower(),
         reminder_days=int(env.get("ENGAGE_REMINDER_DAYS", "3")),
         return_window_days=return_window_days(env.get("ENGAGE_RETURN_WINDOW_DAYS")),
+        today=pinned_today(env.get("ENGAGE_TODAY")),
     )
 
 

@@ -1,6 +1,9 @@
 """Shared fixtures: a fresh database per test module, on SQLite and on PostgreSQL.
 
-The environment is set before anything from engage is imported. PostgreSQL tests use the
+The environment is set before anything from engage is imported. The clock is pinned to
+``TEST_TODAY`` (``ENGAGE_TODAY``, which subprocesses inherit too), so no test depends on the
+day it runs; ``ENGAGE_TEST_TODAY`` moves it to try the suite on another day. Hypothesis runs
+derandomized: the same examples on every machine. PostgreSQL tests use the
 server at ``ENGAGE_TEST_POSTGRES_URL`` (default ``postgres://postgres@127.0.0.1:5432/test``);
 when it cannot be reached they are skipped with a message saying so, unless
 ``ENGAGE_REQUIRE_POSTGRES=1`` (set by CI), where they fail instead.
@@ -12,6 +15,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 
 _TMP = Path(tempfile.mkdtemp(prefix="engage-tests-"))
@@ -20,13 +24,20 @@ os.environ.setdefault("ENGAGE_SECRET_KEY", "test-secret-key-0123456789abcdef0123
 os.environ["PICCOLO_CONF"] = "engage.db.piccolo_conf"
 # The test client runs the app on its own event loop: no pool shared across loops.
 os.environ["ENGAGE_DB_POOL"] = "0"
+#: The day every test runs on, whatever the system clock says.
+TEST_TODAY = date.fromisoformat(os.environ.get("ENGAGE_TEST_TODAY") or "2026-11-24")
+os.environ["ENGAGE_TODAY"] = TEST_TODAY.isoformat()
 
 import asyncpg  # noqa: E402
 import pytest  # noqa: E402
+from hypothesis import settings as hypothesis_settings  # noqa: E402
 
 from engage.db.engine import configure, parse_database_url  # noqa: E402
 from engage.db.migrate import migrate  # noqa: E402
 from engage.db.sqlite_writer import close_writers  # noqa: E402
+
+hypothesis_settings.register_profile("engage", derandomize=True, print_blob=True)
+hypothesis_settings.load_profile("engage")
 
 POSTGRES_URL = os.environ.get("ENGAGE_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 ENGINES = ("sqlite", "postgres")

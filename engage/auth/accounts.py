@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 from piccolo.columns import Column
 
+from engage import clock
 from engage.auth.identity import CurrentUser, Role
 from engage.auth.passwords import check_strength, hash_password, needs_rehash, verify_password
 from engage.db.tables import Person, User
@@ -73,7 +73,7 @@ async def authenticate(email: str, password: str) -> CurrentUser | None:
     stored = row["password_hash"] if row else None
     if not verify_password(stored, password) or row is None or not row["active"]:
         return None
-    values: dict[Column | str, Any] = {User.last_login_at: datetime.now(UTC)}
+    values: dict[Column | str, Any] = {User.last_login_at: clock.now()}
     if stored and needs_rehash(stored):
         values[User.password_hash] = hash_password(password)
     await User.update(values).where(User.id == row["id"]).run()
@@ -110,7 +110,7 @@ async def create_user(email: str, role: str, name: str = "", password: str | Non
             password_hash=hash_password(password) if password is not None else None,
             person=person["id"] if person else None,
             active=True,
-            created_at=datetime.now(UTC),
+            created_at=clock.now(),
         )
     ).run()
     return int(rows[0]["id"])

@@ -6,11 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 from litestar.stores.base import NamespacedStore
 
+from engage import clock
 from engage.db.tables import KeyValue
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.system_now()
 
 
 def _as_aware(value: datetime | str | None) -> datetime | None:

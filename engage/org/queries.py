@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 
 from piccolo.columns.combination import Or, Where
 from piccolo.custom_types import Combinable
 from piccolo.query.functions.aggregate import Count
 
+from engage import clock
 from engage.db.tables import Person, Unit
 
 
@@ -57,12 +58,8 @@ class PeoplePage:
         return max(1, -(-self.total // self.per_page))
 
 
-def _today() -> date:
-    return datetime.now(UTC).date()
-
-
 def _current_staff() -> Or | Where:
-    return (Person.left_on.is_null()) | (Person.left_on > _today())
+    return (Person.left_on.is_null()) | (Person.left_on > clock.today())
 
 
 async def unit_tree(scope_path: str | None) -> list[UnitNode]:

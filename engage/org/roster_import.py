@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
 
+from engage import clock
 from engage.csvio import ErrorCollector, ImportSummary, Progress, chunked, parse_iso_date, read_csv
 from engage.db.bulk import executemany
 from engage.db.tables import ROLES, OrgSettings, Person, Unit, User
@@ -87,7 +88,7 @@ def validate_roster(
     seen_emails: dict[str, int] = {}
     rows: list[RosterRow] = []
     file_ids = {v["employee_id"] for _, v in table.rows}
-    latest_hire = datetime.now(UTC).date() + timedelta(days=366)
+    latest_hire = clock.today() + timedelta(days=366)
     for row_no, v in table.rows:
         ok = True
         emp = v["employee_id"]
@@ -261,7 +262,7 @@ async def import_roster(data: bytes, progress: Progress | None = None) -> Import
                 [tuple(w[c] for c in PERSON_COLUMNS) for w in chunk],
             )
             tick(len(chunk))
-        today = datetime.now(UTC).date()
+        today = clock.today()
         previously_left = {
             emp for emp, r in by_emp.items() if r["left_on"] is not None and r["left_on"] <= today
         }
@@ -336,7 +337,7 @@ async def sync_accounts(
     deactivated stays so; roles follow the roster. A login stays with its person; an
     existing login is taken over by email only when it is linked to nobody.
     """
-    today = datetime.now(UTC).date()
+    today = clock.today()
     person_ids = {
         r["employee_id"]: r["id"] for r in await Person.select(Person.id, Person.employee_id).run()
     }
@@ -348,7 +349,7 @@ async def sync_accounts(
     new_users: list[tuple[Any, ...]] = []
     deactivate: list[tuple[int]] = []
     changes: list[tuple[dict[str, Any], dict[str, Any]]] = []
-    now = datetime.now(UTC)
+    now = clock.now()
     for w in wanted:
         pid = person_ids[str(w["employee_id"])]
         email = w["email"]

@@ -9,8 +9,9 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
+from engage import clock
 from engage.csvio import ISO_DATE, ISO_MONTH, ErrorCollector, ImportSummary, Progress, read_csv
 from engage.db.tables import Unit
 from engage.outcomes.store import MetricRow, upsert_metrics
@@ -175,7 +176,7 @@ def validate_outcomes(data: bytes, unit_ids: dict[str, int], today: date) -> lis
 async def import_outcomes(data: bytes, progress: Progress | None = None) -> ImportSummary:
     """Validate an outcomes file, then upsert its metrics in one transaction (all or nothing)."""
     units = {r["code"]: r["id"] for r in await Unit.select(Unit.id, Unit.code).run()}
-    rows = validate_outcomes(data, units, datetime.now(UTC).date())
+    rows = validate_outcomes(data, units, clock.today())
 
     def tick(done: int, total: int) -> None:
         if progress:

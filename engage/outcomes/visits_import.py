@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 import anyio.to_thread
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from engage import clock
 from engage.csvio import (
     MAX_ERRORS,
     ErrorCollector,
@@ -195,9 +196,7 @@ async def import_visits(
         raise ValueError(f"window_days must be from 1 to {MAX_RETURN_WINDOW_DAYS}, not {window}")
     units = {r["code"]: r["id"] for r in await Unit.select(Unit.id, Unit.code).run()}
     visits, retention = await anyio.to_thread.run_sync(
-        functools.partial(
-            derive_from_file, data, set(units), datetime.now(UTC).date(), window, progress
-        )
+        functools.partial(derive_from_file, data, set(units), clock.today(), window, progress)
     )
     rows = [
         MetricRow(units[r.unit_id], r.month, METRIC, r.value, r.clients, "visits")

@@ -8,12 +8,13 @@ import json
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import anyio.to_thread
 import pandas as pd
 
+from engage import clock
 from engage.reporting.linkage_data import load_linkage_input, organisation
 from engage.reporting.training_data import module_titles
 from reports.contract import analysis_data_json, linkage_json
@@ -64,14 +65,14 @@ async def linkage_report(
     as_of: date | None = None, seed: int = DEFAULT_SEED, bootstrap_reps: int = DEFAULT_REPS
 ) -> LinkageRun:
     """Compute the report with its JSON object (DESIGN.md's contract)."""
-    day = as_of or date.today()
+    day = as_of or clock.today()
     data, units = await load_linkage_input(day, seed, bootstrap_reps)
     report = await anyio.to_thread.run_sync(build_report, data)
     org = await organisation()
     context = {
         "report": "linkage",
         "organisation": org["name"],
-        "generated_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "generated_at": clock.now().replace(microsecond=0).isoformat(),
         "as_of": day.isoformat(),
         "parameters": {
             "min_group_size": org["min_group_size"],
@@ -156,7 +157,7 @@ class AnalysisData:
 
 async def analysis_data(as_of: date | None = None) -> AnalysisData:
     """The unit-level analysis data set of the linkage report (no model is fitted)."""
-    data, units = await load_linkage_input(as_of or date.today())
+    data, units = await load_linkage_input(as_of or clock.today())
     dataset = await anyio.to_thread.run_sync(analysis_dataset, data)
     frame = dataset.frame.copy()
     frame.insert(0, "unit_code", frame["unit"].map(units.code))
@@ -167,7 +168,7 @@ async def analysis_data(as_of: date | None = None) -> AnalysisData:
     context = {
         "report": "linkage-data",
         "organisation": org["name"],
-        "generated_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "generated_at": clock.now().replace(microsecond=0).isoformat(),
         "min_group_size": org["min_group_size"],
         "notes": list(DATASET_NOTES),
     }

@@ -12,10 +12,11 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from engage import clock
 from engage.db.bulk import executemany, fetch
 from engage.db.sqlite_writer import is_sqlite, write_transaction
 from engage.db.tables import Invitation, SurveyItem, SurveyItemText
@@ -89,10 +90,6 @@ class Credential:
         return cls("kiosk_hash", kiosk_hash(normal)) if normal else None
 
 
-def _today() -> date:
-    return datetime.now(UTC).date()
-
-
 async def item_texts(codes: list[str], language: str) -> list[Item]:
     """The wave's items with the organisation's wording, else the shipped one."""
     bank = default_bank()
@@ -154,7 +151,7 @@ async def find_ballot(credential: Credential, language: str | None = None) -> Ba
         return Problem.unknown
     if row["spent"]:
         return Problem.spent
-    if row["wave.status"] == "closed" or row["wave.closes_on"] < _today():
+    if row["wave.status"] == "closed" or row["wave.closes_on"] < clock.today():
         return Problem.closed
     if row["wave.status"] != "open":
         return Problem.not_open
@@ -215,7 +212,7 @@ async def submit_form(
                 "(SELECT id FROM wave WHERE status = 'open' AND closes_on >= {}) "
                 "RETURNING wave, unit, language",
                 *params,
-                _today(),
+                clock.today(),
             )
             if not spent:
                 return await _why_not(credential)
@@ -262,7 +259,7 @@ async def submit(credential: Credential, submission: Submission, language: str) 
             "(SELECT id FROM wave WHERE status = 'open' AND closes_on >= {}) "
             "RETURNING wave, unit",
             *params,
-            _today(),
+            clock.today(),
         )
         if not spent:
             return await _why_not(credential)

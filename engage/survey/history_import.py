@@ -13,8 +13,9 @@ import re
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 
+from engage import clock
 from engage.csvio import (
     ErrorCollector,
     ImportSummary,
@@ -62,7 +63,7 @@ async def import_responses(data: bytes, progress: Progress | None = None) -> Imp
         header_problem.add(1, None, "no item columns (E01 … E12, ENPS) in the header")
         header_problem.raise_if_any(WHAT)
     units = {r["code"]: r["id"] for r in await Unit.select(Unit.id, Unit.code).run()}
-    today = datetime.now(UTC).date()
+    today = clock.today()
     known = {c.lower() for c in items} | {"wave", "unit_id", "respondent", "comment"}
     ignored = [c for c in table.header if c and c not in known and ITEM_LIKE.match(c)]
     errors = ErrorCollector()
@@ -157,7 +158,7 @@ async def import_responses(data: bytes, progress: Progress | None = None) -> Imp
                 columns,
                 settings["min_group_size"],
                 settings["min_comment_group_size"],
-                datetime.now(UTC),
+                clock.now(),
             )
             wave_id = created[0]["id"]
             batch = by_wave[wave_date]

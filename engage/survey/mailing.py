@@ -9,8 +9,9 @@ wave closes; nobody is told who that is.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
+from engage import clock
 from engage.db.bulk import executemany, fetch
 from engage.db.tables import Invitation
 from engage.mail import Mail, send_claimed
@@ -48,7 +49,7 @@ async def _claim_and_mail(
     if not settings.public_url:
         raise RuntimeError("set ENGAGE_PUBLIC_URL: emailed links need the address staff reach")
     engine = Invitation._meta.db
-    now = datetime.now(UTC)
+    now = clock.now()
     sent = failed = 0
     while True:
         async with engine.transaction():
@@ -117,7 +118,7 @@ async def send_reminders(
     settings: Settings, today: date | None = None, now: datetime | None = None
 ) -> MailingResult:
     """Remind everyone mailed (a day ago or more) but not answered, once, near the close."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     today = today or now.date()
     return await _claim_and_mail(
         settings,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
-from engage import audit
+from engage import audit, clock
 from engage.db.bulk import fetch
 from engage.db.tables import Pulse
 from engage.survey.waves import WaveError, WaveSpec, create_wave
@@ -58,7 +58,7 @@ async def create_pulse(spec: WaveSpec, actor: str) -> tuple[int, int]:
                 open_days=open_days,
                 next_opens_on=add_month(spec.opens_on),
                 active=True,
-                created_at=datetime.now(UTC),
+                created_at=clock.now(),
             )
         )
         .returning(Pulse.id)

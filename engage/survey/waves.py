@@ -10,9 +10,9 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
-from engage import audit
+from engage import audit, clock
 from engage.db.bulk import executemany, fetch
 from engage.db.tables import (
     Invitation,
@@ -61,10 +61,6 @@ class WaveRow:
     responses: int  # stored responses (history imports; closed waves)
 
 
-def _today() -> date:
-    return datetime.now(UTC).date()
-
-
 async def create_wave(spec: WaveSpec, actor: str) -> int:
     """Validate and store a draft wave; return its id."""
     problems: list[str] = []
@@ -73,7 +69,7 @@ async def create_wave(spec: WaveSpec, actor: str) -> int:
         problems.append(f"name: enter 1 to {MAX_NAME} characters")
     if spec.closes_on < spec.opens_on:
         problems.append("closes_on: the wave cannot close before it opens")
-    if spec.closes_on < _today():
+    if spec.closes_on < clock.today():
         problems.append("closes_on: the closing date has already passed")
     if not spec.unit_codes:
         problems.append("audience: choose at least one unit")
@@ -108,7 +104,7 @@ async def create_wave(spec: WaveSpec, actor: str) -> int:
                     closes_on=spec.closes_on,
                     status="draft",
                     item_codes=",".join(items),
-                    created_at=datetime.now(UTC),
+                    created_at=clock.now(),
                 )
             )
             .returning(Wave.id)
@@ -131,7 +127,7 @@ async def open_wave(wave_id: int, actor: str) -> int:
     settings = await OrgSettings.select().first().run()
     assert settings is not None
     thresholds = Thresholds(settings["min_group_size"], settings["min_comment_group_size"])
-    today = _today()
+    today = clock.today()
     engine = Wave._meta.db
     async with engine.transaction():
         claimed = await fetch(

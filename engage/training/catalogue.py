@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from engage import audit
+from engage import audit, clock
 from engage.db.sqlite_writer import atomic
 from engage.db.tables import TrainingModule, TrainingModuleText
 from engage.org.roster_import import normalise_language
@@ -260,7 +259,7 @@ async def save_module(form: ModuleForm, actor: str, *, new: bool) -> str:
                         outcomes=";".join(outs),
                         duration_minutes=minutes,
                         format=form.format,
-                        created_at=datetime.now(UTC),
+                        created_at=clock.now(),
                     )
                 ).run()
             )[0]["id"]

@@ -7,9 +7,10 @@ effect analysis sees training done outside engage too.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
+from engage import clock
 from engage.csvio import ErrorCollector, ImportSummary, Progress, parse_iso_date, read_csv
 from engage.db.sqlite_writer import atomic
 from engage.db.tables import Person, TrainingAssignment, TrainingModule
@@ -18,10 +19,6 @@ WHAT = "completions.csv"
 REQUIRED = ("employee_id", "module", "completed_on")
 EARLIEST = date(2000, 1, 1)
 IMPORTER = "import:completions"
-
-
-def _today() -> date:
-    return datetime.now(UTC).date()
 
 
 async def import_completions(data: bytes, progress: Progress | None = None) -> ImportSummary:
@@ -35,7 +32,7 @@ async def import_completions(data: bytes, progress: Progress | None = None) -> I
         r["code"]: int(r["id"])
         for r in await TrainingModule.select(TrainingModule.id, TrainingModule.code).run()
     }
-    today = _today()
+    today = clock.today()
     errors = ErrorCollector()
     seen: dict[tuple[str, str], int] = {}
     wanted: list[tuple[int, int, int, date]] = []  # person, unit, module, completed_on

@@ -10,9 +10,9 @@ language; modules missing from the file are left as they are.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
+from engage import clock
 from engage.csvio import ErrorCollector, ImportSummary, Progress, read_csv
 from engage.db.sqlite_writer import atomic
 from engage.db.tables import TrainingModule
@@ -172,7 +172,7 @@ async def import_modules(data: bytes, progress: Progress | None = None) -> Impor
             else:
                 module_id = (
                     await TrainingModule.insert(
-                        TrainingModule(code=code, created_at=datetime.now(UTC), **values)
+                        TrainingModule(code=code, created_at=clock.now(), **values)
                     ).run()
                 )[0]["id"]
                 created += 1

@@ -7,8 +7,9 @@ refuses is released and tried again on the next run.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
+from engage import clock
 from engage.db.bulk import executemany, fetch
 from engage.db.sqlite_writer import atomic
 from engage.db.tables import TrainingAssignment
@@ -55,7 +56,7 @@ async def _send(settings: Settings, kind: str, today: date) -> MailingResult:
             claimed = await fetch(
                 engine,
                 _claim_sql(engine.engine_type, kind),
-                datetime.now(UTC),
+                clock.now(),
                 *_params(kind, today, settings),
             )
         if not claimed:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from litestar.testing import AsyncTestClient
 
+from engage import clock
 from engage.db.tables import Answer, KeyValue, Response
 from engage.survey.delivery import issue
 from engage.survey.waves import WaveSpec, create_wave, open_wave
 from tests.factories import Org, csrf_token
 
-TODAY = datetime.now(UTC).date()
+TODAY = clock.today()
 
 
 async def new_wave(kind: str = "token", unit: str = "L1") -> tuple[int, dict[str, str]]:

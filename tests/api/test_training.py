@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
 
+from engage import clock
 from engage.db.tables import AuditEvent, TrainingAssignment, TrainingModule, TrainingModuleText
 from tests.factories import Org, csrf_token, login
 
-TODAY = datetime.now(UTC).date()
+TODAY = clock.today()
 DUE = (TODAY + timedelta(days=10)).isoformat()
 
 

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from litestar.testing import AsyncTestClient
 
+from engage import clock
 from engage.db.tables import Invitation, Wave
 from engage.survey.answering import Credential, submit
 from surveys.answers import Submission
 from tests.factories import Org, csrf_token, login
 
-TODAY = datetime.now(UTC).date()
+TODAY = clock.today()
 
 
 async def create(client: AsyncTestClient[Any], **over: Any) -> Any:

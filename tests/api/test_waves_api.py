@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from litestar.testing import AsyncTestClient
 
+from engage import clock
 from tests.factories import Org, csrf_token, login
 
-TODAY = datetime.now(UTC).date()
+TODAY = clock.today()
 
 
 async def test_hr_creates_opens_and_closes_over_the_api(

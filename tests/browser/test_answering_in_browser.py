@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser
 
+from engage import clock
 from engage.db.engine import configure
 from engage.survey.delivery import issue
 from engage.survey.waves import WaveSpec, create_wave, open_wave
@@ -19,7 +20,7 @@ PHONE = {"width": 390, "height": 844}
 async def links(server: str, server_database: str) -> dict[str, str]:
     """A wave opened on the server's database; one link per language wanted."""
     configure(server_database)
-    today = datetime.now(UTC).date()
+    today = clock.today()
     wave = await create_wave(
         WaveSpec("Browser pulse", ("L-MARKHAM", "L-THORNHILL"), today, today + timedelta(days=7)),
         "test",

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Page
 
+from engage import clock
 from engage.demo import DEMO_PASSWORD
 from engage.demo_data import demo_logins
 
-LOGINS = {login.role: login for login in demo_logins(datetime.now(UTC).date())}
+LOGINS = {login.role: login for login in demo_logins(clock.today())}
 PHONE = {"width": 390, "height": 844}
 
 

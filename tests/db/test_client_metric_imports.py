@@ -5,11 +5,12 @@ Every rejected import must leave client_metric exactly as it was.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
+from engage import clock
 from engage.csvio import MAX_ERRORS, ImportRejected, ImportSummary
 from engage.db.tables import ClientMetric, Unit
 from engage.imports import UnsupportedOption, run_import
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.db
 OUTCOMES_HEADER = "unit_id,month,metric,value,n"
 VISITS_HEADER = "client_id,unit_id,visited_on"
 UNITS = b"unit_id,name,parent_id\nR,Head office,\nA,Salon A,R\nB,Salon B,R\n"
-TODAY = datetime.now(UTC).date()
+TODAY = clock.today()
 NEXT_MONTH = (TODAY.replace(day=28) + timedelta(days=4)).strftime("%Y-%m")
 TOMORROW = (TODAY + timedelta(days=1)).isoformat()
 

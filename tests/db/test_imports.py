@@ -6,11 +6,12 @@ Every rejected import must leave org_unit, person and app_user exactly as they w
 from __future__ import annotations
 
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
+from engage import clock
 from engage.csvio import ImportRejected, ImportSummary
 from engage.db.tables import Person, Unit, User
 from engage.org.roster_import import import_roster
@@ -379,7 +380,7 @@ async def test_a_login_an_admin_deactivated_stays_deactivated_on_reimport() -> N
 
 async def test_a_leaving_date_in_the_future_keeps_the_login_active() -> None:
     await setup_org()
-    later = (datetime.now(UTC).date() + timedelta(days=30)).isoformat()
+    later = (clock.today() + timedelta(days=30)).isoformat()
     await import_roster(roster_csv(person("E1", "ann@example.com", "Ann", left_on=later)))
     assert (await logins())["ann@example.com"]["active"] is True
 
@@ -527,7 +528,7 @@ async def test_an_existing_login_with_the_same_email_is_linked_not_duplicated() 
             name="Ann (admin)",
             role="admin",
             password_hash="hash",
-            created_at=datetime.now(UTC),
+            created_at=clock.now(),
         )
     ).run()
     await import_roster(roster_csv(person("E1", "ann@example.com", "Ann", role="hr")))
@@ -595,9 +596,7 @@ async def test_an_address_passes_on_when_its_login_moves_to_a_new_one() -> None:
 async def test_moving_to_the_address_of_an_unlinked_login_is_refused() -> None:
     await setup_org()
     await User.insert(
-        User(
-            email="boss@example.com", role="admin", password_hash="h", created_at=datetime.now(UTC)
-        )
+        User(email="boss@example.com", role="admin", password_hash="h", created_at=clock.now())
     ).run()
     exc = await assert_rejected_unchanged(
         import_roster, roster_csv(person("E1", "boss@example.com", "Ann"))

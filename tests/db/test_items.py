@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
+from engage import clock
 from engage.csvio import ImportRejected
 from engage.db.tables import SurveyItem, SurveyItemText
 from engage.survey.answering import Credential, Problem, find_ballot
@@ -14,7 +15,7 @@ from engage.survey.items_service import import_items, item_table, set_active
 from engage.survey.waves import WaveError, WaveSpec, create_wave, open_wave
 from tests.factories import build_small_org
 
-TODAY = datetime.now(UTC).date()
+TODAY = clock.today()
 
 
 def items_csv(*rows: str) -> bytes:

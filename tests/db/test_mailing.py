@@ -7,7 +7,7 @@ import dataclasses
 import re
 import socket
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from engage import clock
 from engage.jobs import run_due_jobs
 from engage.settings import Settings, get_settings
 from engage.survey.answering import Credential, Problem, find_ballot, submit
@@ -22,7 +23,7 @@ from engage.survey.waves import WaveSpec, create_wave
 from surveys.answers import Submission
 from tests.factories import build_small_org
 
-TODAY = datetime.now(UTC).date()
+TODAY = clock.today()
 LINK = re.compile(r"https://engage\.example/s/([A-Za-z0-9_\-]+)")
 
 

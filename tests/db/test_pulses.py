@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 
+from engage import clock
 from engage.db.tables import Pulse, Wave
 from engage.survey.pulses import add_month, create_due_waves, create_pulse, stop_pulse
 from engage.survey.waves import WaveError, WaveSpec
 from tests.factories import build_small_org
 
-TODAY = datetime.now(UTC).date()
+TODAY = clock.today()
 
 
 @pytest.mark.parametrize(

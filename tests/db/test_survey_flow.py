@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
+from engage import clock
 from engage.db.tables import Answer, Invitation, Response, SurveyItem, Wave, WaveUnitCount
 from engage.survey.answering import Credential, Problem, find_ballot, submit, submit_form
 from engage.survey.delivery import DeliveryError, issue
@@ -23,7 +24,7 @@ from surveys.answers import Submission
 from surveys.items import ENGAGEMENT_CODES
 from tests.factories import build_small_org
 
-TODAY = datetime.now(UTC).date()
+TODAY = clock.today()
 ANSWER = Submission(answers={"E01": 4, "E02": 5, "E03": 3}, enps=9, comment="Short staffed.")
 
 

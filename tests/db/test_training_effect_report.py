@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from datetime import date
+
 import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
+from engage import clock
 from engage.demo import seed_demo
 from engage.demo_training import TRAINED_LOCATIONS, training_month
 from engage.reporting.linkage import LinkageRun, analysis_data, linkage_report
 
 pytestmark = pytest.mark.db
 
+#: The demo's history is generated back from "today": these tests see the demo of this day,
+#: whatever day the suite runs on (or is pinned to with ENGAGE_TEST_TODAY).
+DEMO_DAY = date(2026, 11, 24)
+
 
 @pytest.fixture(scope="module")
-async def run(db: str) -> LinkageRun:
-    await seed_demo()
-    return await linkage_report(bootstrap_reps=200)
+async def run(db: str) -> AsyncIterator[LinkageRun]:
+    with clock.pinned(DEMO_DAY):
+        await seed_demo()
+        yield await linkage_report(bootstrap_reps=200)
 
 
 def _effect(run: LinkageRun, module: str, outcome: str) -> dict[str, object]:

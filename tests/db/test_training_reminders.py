@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 
+from engage import clock
 from engage.db.tables import Person, TrainingAssignment, TrainingModule
 from engage.jobs import run_due_jobs
 from engage.settings import Settings, get_settings
@@ -14,7 +15,7 @@ from engage.training.reminders import send_training_reminders
 from tests.db.test_mailing import Inbox, body, inbox  # noqa: F401 (the SMTP server fixture)
 from tests.factories import build_small_org
 
-TODAY = datetime.now(UTC).date()
+TODAY = clock.today()
 
 
 @pytest.fixture(scope="module")

@@ -53,21 +53,38 @@ def _collapsing_data(seed: int) -> pd.DataFrame:
     return pd.DataFrame({"unit": unit, "between": between, "within": within, "y": y})
 
 
-def _collapsing_seed() -> int:
-    for seed in range(30):
-        data = _collapsing_data(seed)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            raw = smf.mixedlm("y ~ between + within", data, groups=data["unit"]).fit(
-                reml=True, method=["lbfgs"]
-            )
-        if raw.converged and raw.fe_params["between"] == 0.0:
-            return seed
-    pytest.fail("statsmodels no longer shows issue #10239 on these data; revisit the check")
+def _cold_fit_collapses(data: pd.DataFrame) -> bool:
+    """Whether statsmodels' cold lbfgs fit stops at a false 0.0 between-unit effect here.
+
+    This depends on the machine (BLAS, CPU): the tests below check it, never assume it.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        raw = smf.mixedlm("y ~ between + within", data, groups=data["unit"]).fit(
+            reml=True, method=["lbfgs"]
+        )
+    return bool(raw.converged and raw.fe_params["between"] == 0.0)
+
+
+def _interior_optimum(data: pd.DataFrame) -> bool:
+    """Whether the REML optimum of the unit variance is clearly inside (not on the boundary).
+
+    Pure numpy on seeded data: the same answer on every machine.
+    """
+    from reports.stats.panel import profiled_reml
+
+    x = sm.add_constant(data[["between", "within"]].to_numpy(dtype=float))
+    return profiled_reml(data["y"].to_numpy(), x, data["unit"].to_numpy()).variance_ratio > 1e-3
 
 
 def test_the_10239_collapse_is_caught_not_trusted() -> None:
-    data = _collapsing_data(_collapsing_seed())
+    seed = next((s for s in range(60) if _cold_fit_collapses(_collapsing_data(s))), None)
+    if seed is None:  # the premise depends on the BLAS and CPU: checked, not assumed
+        pytest.skip(
+            "statsmodels' cold lbfgs fit does not collapse (issue #10239) on this machine for "
+            "seeds 0-59: nothing to catch here"
+        )
+    data = _collapsing_data(seed)
     fit = fit_random_intercept(
         data, "y", ["between", "within"], "unit", method=["lbfgs"], warm_start=False
     )
@@ -78,16 +95,21 @@ def test_the_10239_collapse_is_caught_not_trusted() -> None:
     assert any("boundary" in w or "collapsed" in w for w in fit.warnings)
 
 
-def test_a_warm_start_avoids_the_false_collapse() -> None:
-    # The cold lbfgs fit above stopped at zero unit variance; the REML optimum is inside.
+def test_a_warm_start_finds_the_interior_optimum() -> None:
+    # Premise checked on the data, not on the CPU: wherever the REML optimum is inside, the
+    # warm-started fit must be usable and at that optimum, also for the seeds whose cold
+    # lbfgs fit collapses on this machine (issue #10239).
     from reports.stats.panel import profiled_reml
 
-    data = _collapsing_data(_collapsing_seed())
-    fit = fit_random_intercept(data, "y", ["between", "within"], "unit", method=["lbfgs"])
-    x = sm.add_constant(data[["between", "within"]].to_numpy(dtype=float))
-    start = profiled_reml(data["y"].to_numpy(), x, data["unit"].to_numpy())
-    assert fit.usable and fit.unit_variance > 0
-    assert_allclose(list(fit.params.values()), start.params, rtol=1e-5)
+    interior = [s for s in range(30) if _interior_optimum(_collapsing_data(s))]
+    assert len(interior) >= 5  # fixed data: true everywhere
+    for seed in interior:
+        data = _collapsing_data(seed)
+        fit = fit_random_intercept(data, "y", ["between", "within"], "unit", method=["lbfgs"])
+        x = sm.add_constant(data[["between", "within"]].to_numpy(dtype=float))
+        start = profiled_reml(data["y"].to_numpy(), x, data["unit"].to_numpy())
+        assert fit.usable and fit.unit_variance > 0, seed
+        assert_allclose(list(fit.params.values()), start.params, rtol=1e-5)
 
 
 def test_profiled_reml_finds_the_statsmodels_optimum() -> None:

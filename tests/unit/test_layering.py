@@ -39,3 +39,59 @@ def test_the_checker_sees_imports(tmp_path: Path) -> None:
     sample = tmp_path / "m.py"
     sample.write_text("import litestar.app\nfrom piccolo.table import Table\nfrom . import x\n")
     assert imported_roots(sample) == {"litestar", "piccolo"}
+
+
+SYSTEM_CLOCK_READS = {
+    ("datetime", "now"),
+    ("datetime", "utcnow"),
+    ("datetime", "today"),
+    ("date", "today"),
+    ("time", "time"),
+    ("time", "localtime"),
+    ("time", "gmtime"),
+}
+#: The one module that reads the system's date and time (engage.clock).
+CLOCK = Path("engage/clock.py")
+
+
+def system_clock_reads(path: Path) -> list[str]:
+    """Calls such as ``datetime.now()`` or ``date.today()`` in one file, as ``line: call``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", None)
+            if (name, node.func.attr) in SYSTEM_CLOCK_READS:
+                found.append(f"{node.lineno}: {name}.{node.func.attr}()")
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "id", None) == "formatdate"
+            and not node.args
+        ):
+            found.append(f"{node.lineno}: formatdate() of the system time")
+    return found
+
+
+@pytest.mark.parametrize("package", ["engage", "surveys", "reports", "tests"])
+def test_only_the_clock_reads_the_system_date(package: str) -> None:
+    """Business dates come from engage.clock, so tests and reproductions can pin the day."""
+    offenders = {
+        str(f.relative_to(ROOT)): system_clock_reads(f)
+        for f in sorted((ROOT / package).rglob("*.py"))
+        if f.relative_to(ROOT) != CLOCK and system_clock_reads(f)
+    }
+    assert offenders == {}
+
+
+def test_the_clock_checker_sees_reads(tmp_path: Path) -> None:
+    sample = tmp_path / "m.py"
+    sample.write_text(
+        "import datetime, time\nfrom datetime import date\n"
+        "a = datetime.datetime.now()\nb = date.today()\nc = time.time()\nd = clock.today()\n"
+    )
+    assert system_clock_reads(sample) == [
+        "3: datetime.now()",
+        "4: date.today()",
+        "5: time.time()",
+    ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get
@@ -12,6 +11,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import QueryParameter
 from litestar.response import Template
 
+from engage import clock
 from engage.auth.guards import current_user, requires_role
 from engage.org.queries import find_unit, flatten, unit_tree
 from engage.reporting.dashboard_data import closed_waves, comments, load_dashboard, unit_paths
@@ -119,7 +119,7 @@ class DashboardController(Controller):
             "k": data.k,
             "root": root,
         }
-        progress = await progress_by_unit(datetime.now(UTC).date(), selected.path)
+        progress = await progress_by_unit(clock.today(), selected.path)
         context["training"] = next((p for p in progress if p.code == selected.code), None)
         if current is not None:
             rates = await unit_rates(current.id, selected.path)

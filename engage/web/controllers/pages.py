@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Controller, Request, get
 from litestar.response import Template
 
+from engage import clock
 from engage.auth.guards import current_user
 from engage.db.tables import Person, Unit, User
 from engage.org.queries import find_unit
@@ -27,7 +27,7 @@ class HomeController(Controller):
         context: dict[str, Any] = {"unit": None, "stats": None, "training": None}
         person = await person_of(user)
         if person is not None:
-            day = datetime.now(UTC).date()
+            day = clock.today()
             open_rows = await list_assignments(day, person_id=person, status="assigned")
             context["training"] = {
                 "open": len(open_rows),
@@ -42,7 +42,7 @@ class HomeController(Controller):
         elif user.unit_code and user.rank >= 1:
             context["unit"] = await find_unit(user.unit_code, user.scope_path())
             if context["unit"] is not None:
-                progress = await progress_by_unit(datetime.now(UTC).date(), context["unit"].path)
+                progress = await progress_by_unit(clock.today(), context["unit"].path)
                 context["area_training"] = next(
                     (p for p in progress if p.code == user.unit_code), None
                 )

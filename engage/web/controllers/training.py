@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
@@ -11,6 +11,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
+from engage import clock
 from engage.auth.guards import current_user, requires_role
 from engage.auth.identity import CurrentUser
 from engage.csvio import parse_iso_date
@@ -48,11 +49,6 @@ FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENC
 STATUS_FILTERS = ("open", "overdue", "completed", "cancelled", "all")
 
 
-def today() -> date:
-    """Today in UTC (due dates and completions are whole days)."""
-    return datetime.now(UTC).date()
-
-
 def _as_list(value: Any) -> list[str]:
     if value is None:
         return []
@@ -81,7 +77,7 @@ async def _index_page(
 ) -> Template:
     user = current_user(request)
     scope = user.scope_path()
-    day = today()
+    day = clock.today()
     return Template(
         "training.html",
         context={
@@ -113,7 +109,7 @@ async def _unit_page(
     node = await find_unit(code, user.scope_path())
     if node is None:
         raise NotFoundException(f"no unit {code!r} that you can see")
-    day = today()
+    day = clock.today()
     language = await _language(user)
     status = None if status_filter == "all" else status_filter
     rows = await list_assignments(
@@ -178,7 +174,7 @@ class TrainingController(Controller):
         user = current_user(request)
         back = str(data.get("back", "") or "")
         try:
-            result = await assign(user, _request_from(data), today())
+            result = await assign(user, _request_from(data), clock.today())
         except OutOfScope as exc:
             raise NotFoundException(str(exc)) from None
         except AssignmentError as exc:
@@ -372,7 +368,10 @@ class MyTrainingController(Controller):
         """Mark one's own assignment complete, with an optional reflection."""
         try:
             await complete(
-                current_user(request), assignment_id, str(data.get("reflection", "") or ""), today()
+                current_user(request),
+                assignment_id,
+                str(data.get("reflection", "") or ""),
+                clock.today(),
             )
         except OutOfScope as exc:
             raise NotFoundException(str(exc)) from None
@@ -389,7 +388,7 @@ async def _my_page(
 ) -> Template:
     user = current_user(request)
     person, language = await _person_language(user)
-    day = today()
+    day = clock.today()
     modules = {m.code: m for m in await list_modules(language, include_retired=True)}
     rows = (
         [] if person is None else await list_assignments(day, person_id=person, language=language)

@@ -10,6 +10,7 @@ from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from engage import clock
 from engage.auth.guards import current_user, requires_role
 from engage.org.queries import find_unit
 from engage.training.assignments import (
@@ -25,7 +26,6 @@ from engage.training.assignments import (
     progress_by_unit,
 )
 from engage.training.catalogue import list_modules
-from engage.web.controllers.training import today
 
 
 class ModuleOut(msgspec.Struct):
@@ -162,7 +162,9 @@ class TrainingApiController(Controller):
             if node is None:
                 raise NotFoundException(f"no unit {unit_id!r} that you can see")
             path = node.path
-        rows = await list_assignments(today(), unit_path=path, status=status or None, limit=5000)
+        rows = await list_assignments(
+            clock.today(), unit_path=path, status=status or None, limit=5000
+        )
         return [_out(r) for r in rows]
 
     @post("/assignments", summary="Assign a module", status_code=201)
@@ -178,7 +180,7 @@ class TrainingApiController(Controller):
                     employee_ids=tuple(data.employee_ids),
                     note=data.note,
                 ),
-                today(),
+                clock.today(),
             )
         except OutOfScope as exc:
             raise NotFoundException(str(exc)) from None
@@ -209,7 +211,7 @@ class TrainingApiController(Controller):
         user = current_user(request)
         return [
             ProgressOut(p.code, p.name, p.open, p.overdue, p.completed)
-            for p in await progress_by_unit(today(), user.scope_path())
+            for p in await progress_by_unit(clock.today(), user.scope_path())
         ]
 
 
@@ -225,7 +227,7 @@ class MyTrainingApiController(Controller):
         person = await person_of(current_user(request))
         if person is None:
             return []
-        return [_out(r) for r in await list_assignments(today(), person_id=person)]
+        return [_out(r) for r in await list_assignments(clock.today(), person_id=person)]
 
     @post("/{assignment_id:int}/complete", summary="Mark your assignment complete", status_code=200)
     async def complete(
@@ -237,11 +239,11 @@ class MyTrainingApiController(Controller):
         """Complete one of your open assignments today, with an optional reflection."""
         user = current_user(request)
         try:
-            await complete(user, assignment_id, data.reflection, today())
+            await complete(user, assignment_id, data.reflection, clock.today())
         except OutOfScope as exc:
             raise NotFoundException(str(exc)) from None
         except AssignmentError as exc:
             raise ValidationException(str(exc)) from None
         person = await person_of(user)
-        rows = await list_assignments(today(), person_id=person)
+        rows = await list_assignments(clock.today(), person_id=person)
         return next(_out(r) for r in rows if r.id == assignment_id)

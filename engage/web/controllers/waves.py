@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 import segno
@@ -12,6 +12,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
+from engage import clock
 from engage.auth.guards import current_user, requires_role
 from engage.auth.identity import CurrentUser
 from engage.csvio import parse_iso_date
@@ -34,10 +35,6 @@ from engage.web.pdf import html_to_pdf
 from surveys.items import ELEMENTS
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-
-
-def _today() -> date:
-    return datetime.now(UTC).date()
 
 
 def _as_list(value: Any) -> list[str]:
@@ -78,9 +75,9 @@ async def _list_page(
             "items": await _items(),
             "form": form
             or {
-                "name": f"Pulse {_today():%B %Y}",
-                "opens_on": _today().isoformat(),
-                "closes_on": (_today() + timedelta(days=14)).isoformat(),
+                "name": f"Pulse {clock.today():%B %Y}",
+                "opens_on": clock.today().isoformat(),
+                "closes_on": (clock.today() + timedelta(days=14)).isoformat(),
             },
             "error": error,
         },
