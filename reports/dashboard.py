@@ -1,22 +1,20 @@
-"""Dashboard figures per unit subtree and wave, every one of them asked of the reporting gate.
+"""Dashboard figures per unit and wave, from the waves' stored publications.
 
-Input is additive sums per unit (respondents sitting directly in it) and wave; a unit's
-figures are its whole subtree's. Scores, each item's % favourable and eNPS are separate
-slices of the gate, each judged on its own counts: an item skipped by a few people must not
-let a small remainder through where the respondent count would not.
+A unit's figures are its whole subtree's on the wave's frozen tree, all over one
+respondent set, and exist only where the publication shows the unit (DESIGN.md rule 5).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 from scipy import stats
 
-from reports.gate import ReportingGate
+from reports.gate import FEWER_THAN_K
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,67 +29,38 @@ class Figure:
     reason: str | None = None
 
 
-def subtree_sums(rows: pd.DataFrame, paths: Mapping[int, str], keys: list[str]) -> pd.DataFrame:
-    """Add each unit's rows to every unit above it: sums per (unit, *keys) over its subtree."""
-    if rows.empty:
-        return rows
-    ancestors = pd.DataFrame(
-        [(unit, int(a)) for unit, path in paths.items() for a in path.strip("/").split("/") if a],
-        columns=["leaf", "owner"],
-    )
-    merged = rows.merge(ancestors, left_on="unit", right_on="leaf")
-    values = [c for c in rows.columns if c not in ("unit", *keys)]
-    out = merged.groupby(["owner", *keys], as_index=False)[values].sum()
-    return out.rename(columns={"owner": "unit"})
-
-
-def _lookup(frame: pd.DataFrame, keys: list[str]) -> dict[tuple[Any, ...], dict[str, float]]:
-    """Rows of a small aggregated frame by their key columns, values as floats."""
-    if frame.empty:
-        return {}
-    values = [c for c in frame.columns if c not in keys]
-    out: dict[tuple[Any, ...], dict[str, float]] = {}
-    for record in frame.to_dict("records"):
-        key = tuple(int(record[k]) if k != "item" else str(record[k]) for k in keys)
-        out[key] = {c: float(record[c]) for c in values}
-    return out
+NO_ANSWERS = "no answers to this question"
 
 
 class Dashboard:
-    """Gated figures for every unit and closed wave of an organisation."""
+    """Figures of every unit and closed wave, read from the waves' publications.
 
-    def __init__(
-        self,
-        scores: pd.DataFrame,
-        items: pd.DataFrame,
-        enps: pd.DataFrame,
-        paths: Mapping[int, str],
-        k: int,
-    ) -> None:
-        """``scores``: unit, wave, n, score_sum, score_sq_sum; ``items``: unit, wave, item, n,
-        favourable; ``enps``: unit, wave, n, promoters, detractors (direct members only)."""
-        self.paths = paths
+    Nothing is decided here: the publication said once, at close, which units are shown
+    and why others are withheld (``reports.publication``); this only turns the published
+    sums into the numbers people read.
+    """
+
+    def __init__(self, published: pd.DataFrame, k: int) -> None:
+        """``published``: wave, unit, shown, reason and the publication's SUM_KEYS."""
         self.k = k
-        self._scores = _lookup(subtree_sums(scores, paths, ["wave"]), ["unit", "wave"])
-        self._items = _lookup(
-            subtree_sums(items, paths, ["wave", "item"]), ["unit", "wave", "item"]
-        )
-        self._enps = _lookup(subtree_sums(enps, paths, ["wave"]), ["unit", "wave"])
-        sizes: dict[Hashable, dict[int, int]] = {}
-        for key, row in self._scores.items():
-            sizes.setdefault(("score", key[1]), {})[int(key[0])] = int(row["n"])
-        for key, row in self._items.items():
-            sizes.setdefault(("item", key[1], key[2]), {})[int(key[0])] = int(row["n"])
-        for key, row in self._enps.items():
-            sizes.setdefault(("enps", key[1]), {})[int(key[0])] = int(row["n"])
-        self.gate = ReportingGate.build(paths, sizes, k)
+        self._rows: dict[tuple[int, int], dict[str, Any]] = {
+            (int(r["unit"]), int(r["wave"])): {str(c): v for c, v in r.items()}
+            for r in published.to_dict("records")
+        }
+
+    def _row(self, unit: int, wave: int) -> tuple[dict[str, Any] | None, str | None]:
+        row = self._rows.get((unit, wave))
+        if row is None:
+            return None, FEWER_THAN_K.format(k=self.k)
+        if not row["shown"]:
+            return None, str(row["reason"] or FEWER_THAN_K.format(k=self.k))
+        return row, None
 
     def engagement(self, unit: int, wave: int) -> Figure:
-        """Mean respondent score with a 95% t interval, if the gate allows it."""
-        verdict = self.gate.verdict(("score", wave), unit)
-        if not verdict.shown:
-            return Figure(False, reason=verdict.reason)
-        row = self._scores[(unit, wave)]
+        """Mean respondent score with a 95% t interval, where the publication shows it."""
+        row, reason = self._row(unit, wave)
+        if row is None:
+            return Figure(False, reason=reason)
         n = int(row["n"])
         mean = float(row["score_sum"]) / n
         variance = max((float(row["score_sq_sum"]) - n * mean * mean) / (n - 1), 0.0)
@@ -99,27 +68,32 @@ class Dashboard:
         return Figure(True, mean, mean - half, mean + half, n)
 
     def favourable(self, unit: int, wave: int, item: str) -> Figure:
-        """% of an item's answers that are 4 or 5, if the gate allows it."""
-        verdict = self.gate.verdict(("item", wave, item), unit)
-        if not verdict.shown:
-            return Figure(False, reason=verdict.reason)
-        row = self._items[(unit, wave, item)]
-        return Figure(True, 100.0 * float(row["favourable"]) / float(row["n"]))
+        """% of the respondents' answers to an item that are 4 or 5."""
+        counts = self.favourable_counts(unit, wave, item)
+        if counts is None:
+            _, reason = self._row(unit, wave)
+            return Figure(False, reason=reason or NO_ANSWERS)
+        favourable, answered = counts
+        return Figure(True, 100.0 * favourable / answered)
 
     def favourable_counts(self, unit: int, wave: int, item: str) -> tuple[int, int] | None:
-        """(favourable answers, answers) of an item, or None where the gate withholds it."""
-        if not self.gate.verdict(("item", wave, item), unit).shown:
+        """(favourable answers, answers) of an item, or None where nothing is published."""
+        row, _ = self._row(unit, wave)
+        if row is None:
             return None
-        row = self._items[(unit, wave, item)]
-        return int(row["favourable"]), int(row["n"])
+        answered = row.get(f"c_{item.lower()}")
+        if answered is None or not answered > 0:
+            return None
+        return int(row[f"f_{item.lower()}"]), int(answered)
 
     def enps(self, unit: int, wave: int) -> Figure:
-        """% promoters − % detractors, if the gate allows it."""
-        verdict = self.gate.verdict(("enps", wave), unit)
-        if not verdict.shown:
-            return Figure(False, reason=verdict.reason)
-        row = self._enps[(unit, wave)]
-        n = float(row["n"])
+        """% promoters − % detractors among the respondents who answered it."""
+        row, reason = self._row(unit, wave)
+        if row is None:
+            return Figure(False, reason=reason)
+        n = float(row["enps_n"])
+        if not n > 0:
+            return Figure(False, reason=NO_ANSWERS)
         return Figure(True, 100.0 * (float(row["promoters"]) - float(row["detractors"])) / n)
 
     def trend(self, unit: int, waves: Iterable[int]) -> list[tuple[int, Figure]]:

@@ -35,16 +35,9 @@ UI_KEYS: tuple[str, ...] = (
     "answer_something",
     "thanks_title",
     "thanks_body",
-    "stored_heading",
-    "stored_answers",
-    "stored_enps",
-    "stored_enps_none",
-    "stored_comment",
-    "stored_comment_none",
     "stored_never",
     "problem_title",
     "problem_unknown",
-    "problem_spent",
     "problem_closed",
     "problem_not_open",
     "kiosk_title",
@@ -52,6 +45,7 @@ UI_KEYS: tuple[str, ...] = (
     "kiosk_label",
     "kiosk_submit",
     "kiosk_bad_code",
+    "kiosk_next",
 )
 
 #: Short English names of the twelve elements, for reports and the training catalogue.

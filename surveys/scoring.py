@@ -13,6 +13,11 @@ from fractions import Fraction
 from surveys.items import ENGAGEMENT_CODES
 
 MIN_ANSWERED_SHARE = Fraction(2, 3)
+#: An answer of at least this (agree, strongly agree) is favourable.
+FAVOURABLE_MIN = 4
+#: eNPS answers of at least this are promoters, of at most DETRACTOR_MAX detractors.
+PROMOTER_MIN = 9
+DETRACTOR_MAX = 6
 
 
 def respondent_score(
@@ -28,14 +33,14 @@ def respondent_score(
 
 def is_favourable(value: int) -> bool:
     """4 (agree) or 5 (strongly agree)."""
-    return value >= 4
+    return value >= FAVOURABLE_MIN
 
 
 def enps_category(value: int) -> str:
     """``promoter`` (9–10), ``passive`` (7–8) or ``detractor`` (0–6)."""
-    if value >= 9:
+    if value >= PROMOTER_MIN:
         return "promoter"
-    if value >= 7:
+    if value > DETRACTOR_MAX:
         return "passive"
     return "detractor"
 
@@ -45,6 +50,6 @@ def enps(values: Iterable[int]) -> float | None:
     seen = list(values)
     if not seen:
         return None
-    promoters = sum(1 for v in seen if v >= 9)
-    detractors = sum(1 for v in seen if v <= 6)
+    promoters = sum(1 for v in seen if v >= PROMOTER_MIN)
+    detractors = sum(1 for v in seen if v <= DETRACTOR_MAX)
     return 100.0 * (promoters - detractors) / len(seen)

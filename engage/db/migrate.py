@@ -10,6 +10,7 @@ from piccolo.apps.migrations.commands.forwards import run_forwards
 from piccolo.apps.migrations.tables import Migration
 
 from engage.db.tables import KeyValue, OrgSettings, SurveyItem
+from engage.reporting.publication import publish_missing
 from engage.training.modules_import import ensure_starter_catalogue
 from surveys.items import ENGAGEMENT_CODES, ENPS
 
@@ -22,7 +23,8 @@ class MigrationFailed(RuntimeError):
 
 async def migrate(*, quiet: bool = True) -> int:
     """Bring the schema up to date; seed the settings row, the items, the starter training
-    catalogue (into an empty catalogue) and the instance secret.
+    catalogue (into an empty catalogue) and the instance secret; publish closed waves that
+    have no publication yet (databases from before publications).
 
     Returns how many migrations were applied (0 when the database was already current).
     """
@@ -37,6 +39,7 @@ async def migrate(*, quiet: bool = True) -> int:
     await ensure_default_items()
     await ensure_starter_catalogue()
     await instance_secret()
+    await publish_missing()
     return await _applied() - before
 
 

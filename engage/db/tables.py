@@ -167,6 +167,36 @@ class WaveUnitCount(Table, tablename="wave_unit_count"):
     answered = Integer(default=0)
 
 
+class WaveTreeUnit(Table, tablename="wave_tree_unit"):
+    """A unit of the org tree as it stood when its wave opened (DESIGN.md rule 5)."""
+
+    id = Serial(primary_key=True)
+    wave = ForeignKey[Wave](Wave, on_delete=OnDelete.cascade, index=True)
+    unit = ForeignKey[Unit](Unit, on_delete=OnDelete.restrict)
+    path = Varchar(length=2000)  # the unit's path in the frozen tree
+
+
+class WaveFigure(Table, tablename="wave_figure"):
+    """A unit's published figures of a closed wave (its frozen subtree), or why withheld."""
+
+    id = Serial(primary_key=True)
+    wave = ForeignKey[Wave](Wave, on_delete=OnDelete.cascade, index=True)
+    unit = ForeignKey[Unit](Unit, on_delete=OnDelete.restrict)
+    shown = Boolean(default=False)
+    reason = Varchar(length=200, null=True, default=None)
+    comments_shown = Boolean(default=False)
+    sums = Text(null=True, default=None)  # JSON of reports.publication.SUM_KEYS; None: withheld
+
+
+class WaveComment(Table, tablename="wave_comment"):
+    """A published comment of a closed wave: the leaf unit it came from, in random order."""
+
+    id = Serial(primary_key=True)
+    wave = ForeignKey[Wave](Wave, on_delete=OnDelete.cascade, index=True)
+    unit = ForeignKey[Unit](Unit, on_delete=OnDelete.restrict)
+    text = Text()
+
+
 class Response(Table, tablename="response"):
     """One anonymous response: random key, unit, wave, language, eNPS, comment; nothing else."""
 
@@ -274,6 +304,9 @@ ALL_TABLES: tuple[type[Table], ...] = (
     WaveAudience,
     Invitation,
     WaveUnitCount,
+    WaveTreeUnit,
+    WaveFigure,
+    WaveComment,
     Response,
     Answer,
     Pulse,

@@ -1,15 +1,13 @@
-"""The linkage report's data, aggregated in the database.
+"""The linkage report's data: the waves' stored publications and the client metrics.
 
-One pass over the answers of closed waves (GROUP BY response, then GROUP BY unit and wave)
-returns additive sums per unit and wave: scored respondents and their score sums, item
-sums for rwg(j), and the moments of complete responses for alpha. Sums roll up a subtree by
-adding, so each unit that carries client metrics gets its subtree's engagement without a
-second scan. Nothing here computes a statistic.
+Each unit that carries client metrics takes its engagement from the published figures of
+its whole subtree (on each wave's frozen tree): scored respondents and their score sums,
+item sums for rwg(j), and the moments of complete responses for alpha. Nothing is read
+from the responses, and nothing here computes a statistic.
 """
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -17,13 +15,12 @@ from typing import Any
 
 import pandas as pd
 
-from engage.db.tables import ClientMetric, OrgSettings, Person, Response, Unit, Wave
+from engage.db.tables import ClientMetric, OrgSettings, Person, Unit, Wave
+from engage.reporting.publication import asked_engagement_items, published_figures
 from engage.reporting.training_data import training_cohorts
-from reports.gate import shown_units, subtree_totals
 from reports.stats.linkage import ALPHA_COLUMNS, LinkageInput
 from surveys.anonymity import Thresholds
 from surveys.items import ENGAGEMENT_CODES
-from surveys.scoring import MIN_ANSWERED_SHARE
 
 SCORE_COLUMNS = ["n", "score_sum", "score_sq_sum", "favourable", "answered"]
 ENPS_COLUMNS = ["enps_n", "promoters", "detractors"]
@@ -42,72 +39,6 @@ def _ancestors(path: str) -> list[int]:
     return [int(p) for p in path.strip("/").split("/") if p]
 
 
-def _needed(asked: int) -> int:
-    """Engagement items a respondent must answer to have a score (two thirds, rounded up)."""
-    return math.ceil(asked * MIN_ANSWERED_SHARE)
-
-
-def answers_sql(waves: dict[int, int]) -> str:
-    """The one-pass aggregate over answers; ``waves`` maps closed wave id → items asked."""
-    codes = ENGAGEMENT_CODES
-    items = ", ".join(f"'{c}'" for c in codes)  # constants E01…E12, never user input
-    ids = ", ".join(str(int(w)) for w in waves)
-    need = " ".join(f"WHEN {int(w)} THEN {_needed(asked)}" for w, asked in waves.items())
-    pivot = ",\n".join(
-        f"MAX(CASE WHEN a.item = '{c}' THEN a.value END) AS v_{c.lower()}" for c in codes
-    )
-    full = len(codes)
-    scored = "r.answered >= r.need"
-    complete = f"r.answered = {full}"
-    per_item = []
-    for c in codes:
-        v = f"r.v_{c.lower()}"
-        per_item += [
-            f"COUNT({v}) AS c_{c.lower()}",
-            f"SUM({v}) AS s_{c.lower()}",
-            f"SUM({v} * {v}) AS q_{c.lower()}",
-            f"SUM(CASE WHEN {complete} THEN {v} END) AS cs_{c.lower()}",
-            f"SUM(CASE WHEN {complete} THEN {v} * {v} END) AS cq_{c.lower()}",
-        ]
-    item_columns = ",\n  ".join(per_item)
-    return f"""
-SELECT r.unit AS unit, r.wave AS wave,
-  SUM(CASE WHEN {scored} THEN 1 ELSE 0 END) AS n,
-  SUM(CASE WHEN {scored} THEN r.total / r.answered END) AS score_sum,
-  SUM(CASE WHEN {scored} THEN (r.total / r.answered) * (r.total / r.answered) END)
-    AS score_sq_sum,
-  SUM(CASE WHEN {scored} THEN r.fav ELSE 0 END) AS favourable,
-  SUM(CASE WHEN {scored} THEN r.answered ELSE 0 END) AS answered,
-  SUM(CASE WHEN {complete} THEN 1 ELSE 0 END) AS n_complete,
-  SUM(CASE WHEN {complete} THEN r.total END) AS t_sum,
-  SUM(CASE WHEN {complete} THEN r.total * r.total END) AS t_sq,
-  {item_columns}
-FROM (
-  SELECT a.unit AS unit, a.wave AS wave,
-    CASE a.wave {need} ELSE {_needed(full)} END AS need,
-    COUNT(*) AS answered,
-    SUM(CAST(a.value AS DOUBLE PRECISION)) AS total,
-    SUM(CASE WHEN a.value >= 4 THEN 1 ELSE 0 END) AS fav,
-    {pivot}
-  FROM answer a
-  WHERE a.wave IN ({ids}) AND a.item IN ({items})
-  GROUP BY a.response, a.unit, a.wave
-) r
-GROUP BY r.unit, r.wave
-"""
-
-
-def enps_sql(waves: dict[int, int]) -> str:
-    """eNPS counts per unit and wave from the response rows."""
-    ids = ", ".join(str(int(w)) for w in waves)
-    return f"""
-SELECT unit, wave, COUNT(enps) AS enps_n,
-  SUM(CASE WHEN enps >= 9 THEN 1 ELSE 0 END) AS promoters,
-  SUM(CASE WHEN enps <= 6 THEN 1 ELSE 0 END) AS detractors
-FROM response WHERE wave IN ({ids}) GROUP BY unit, wave
-"""
-
-
 async def closed_waves() -> pd.DataFrame:
     """Closed waves with their month, frozen k and number of engagement items asked."""
     rows = await (
@@ -116,11 +47,7 @@ async def closed_waves() -> pd.DataFrame:
         .run()
     )
     frame = pd.DataFrame(rows, columns=["id", "opens_on", "item_codes", "min_group_size"])
-    asked = []
-    for codes in frame["item_codes"]:
-        listed = [c for c in str(codes or "").split(",") if c in ENGAGEMENT_CODES]
-        asked.append(len(listed) or len(ENGAGEMENT_CODES))
-    frame["asked"] = asked
+    frame["asked"] = [asked_engagement_items(codes) for codes in frame["item_codes"]]
     frame["month"] = pd.PeriodIndex(pd.to_datetime(frame["opens_on"]), freq="M")
     frame["k"] = frame["min_group_size"].fillna(Thresholds().scores).astype(int)
     return frame
@@ -177,24 +104,12 @@ async def load_linkage_input(
     ).run()
     outcomes = pd.DataFrame(metric_rows, columns=["unit", "month", "metric", "value", "n"])
     analysis = set(outcomes["unit"].astype(int)) if len(outcomes) else set()
-    raw = pd.DataFrame()
-    enps = pd.DataFrame()
-    if len(waves):
-        asked = dict(zip(waves["id"].astype(int), waves["asked"].astype(int), strict=True))
-        raw = pd.DataFrame(await Response.raw(answers_sql(asked)).run())
-        enps = pd.DataFrame(await Response.raw(enps_sql(asked)).run())
-    if not analysis and len(raw):
-        # No client metrics yet: analyse the units that hold responses themselves.
-        analysis = set(raw["unit"].astype(int))
+    published = (await published_figures(waves["id"].astype(int).tolist())).frame
+    if not analysis and len(published):
+        # No client metrics yet: analyse the lowest units that hold respondents.
+        analysis = _lowest(set(published["unit"].astype(int)), units.path)
     mapping, lowest = analysis_map(units, analysis)
-    cells, item_cells = _roll_up(
-        raw,
-        enps,
-        waves,
-        mapping,
-        gated_pairs(raw, waves, units.path),
-        gated_pairs(enps, waves, units.path, column="enps_n"),
-    )
+    cells, item_cells = published_cells(published[published["unit"].isin(analysis)], waves)
     inside = mapping[mapping["leaf"].isin(analysis)]
     ancestors: dict[object, frozenset[object]] = {}
     for leaf, unit in zip(inside["leaf"].tolist(), inside["unit"].tolist(), strict=True):
@@ -228,92 +143,34 @@ async def load_linkage_input(
     return data, units
 
 
-def gated_pairs(
-    raw: pd.DataFrame, waves: pd.DataFrame, paths: dict[int, str], column: str = "n"
-) -> set[tuple[int, int]]:
-    """(unit, wave) pairs whose scores the reporting gate shows, judged over the whole tree.
-
-    A unit-wave enters the analysis only if the dashboards would show it too: at least k
-    respondents, and not hidden to protect a smaller remainder next to it. Otherwise a
-    unit's mean pooled over waves could give back a wave the dashboards withhold.
-    ``column`` names the people counted: scored respondents (``n``), or those who answered
-    the eNPS question (``enps_n``), which the dashboards gate on its own, as eNPS is.
-    """
-    if raw.empty or column not in raw.columns:
-        return set()
-    k_of = dict(zip(waves["id"].astype(int), waves["k"].astype(int), strict=True))
-    pairs: set[tuple[int, int]] = set()
-    for wave_key, rows in raw.groupby("wave"):
-        wave = int(str(wave_key))
-        direct = dict(
-            zip(
-                rows["unit"].astype(int).tolist(),
-                pd.to_numeric(rows[column]).fillna(0).astype(int).tolist(),
-                strict=True,
-            )
-        )
-        sizes = subtree_totals(direct, paths)
-        shown = shown_units(paths, sizes, k_of.get(wave, Thresholds().scores))
-        pairs.update((unit, wave) for unit in shown)
-    return pairs
+def _lowest(units: set[int], paths: dict[int, str]) -> set[int]:
+    """The given units that contain none of the others (leaves of the respondents' tree)."""
+    inner = {int(a) for u in units for a in paths.get(u, "").strip("/").split("/")[:-1] if a}
+    return {u for u in units if u not in inner}
 
 
-def _roll_up(
-    raw: pd.DataFrame,
-    enps: pd.DataFrame,
-    waves: pd.DataFrame,
-    mapping: pd.DataFrame,
-    shown: set[tuple[int, int]] | None = None,
-    enps_shown: set[tuple[int, int]] | None = None,
+def published_cells(
+    published: pd.DataFrame, waves: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Leaf sums → analysis-unit × month sums (scores, eNPS, alpha moments); item sums long.
+    """Published unit-waves → unit × month sums (scores, eNPS, alpha moments); item sums long.
 
-    ``shown`` and ``enps_shown`` are the (unit, wave) pairs the reporting gate shows for
-    scores and for eNPS; a cell holding any other is marked ``withheld`` /
-    ``enps_withheld`` (None: nothing is marked).
+    Each row is a unit's whole frozen subtree as its wave's publication gave it; a
+    unit-wave the publication withholds marks its month's cell ``withheld`` (and
+    ``enps_withheld``), so gate_cells leaves it out and counts it with those below k.
     """
     codes = [c.lower() for c in ENGAGEMENT_CODES]
     sums = [*SCORE_COLUMNS, *ENPS_COLUMNS, *ALPHA_COLUMNS]
     empty_cells = pd.DataFrame(columns=["unit", "month", "k", *sums])
     empty_items = pd.DataFrame(columns=["unit", "month", "item", "n", "total", "sq_total"])
-    if raw.empty:
+    if published.empty:
         return empty_cells, empty_items
-    raw = raw.apply(pd.to_numeric)
-    if not enps.empty:
-        # outer: a unit-wave whose responses answered eNPS but no engagement item still
-        # counts in its cell's eNPS, as it does on the dashboards
-        raw = raw.merge(enps.apply(pd.to_numeric), on=["unit", "wave"], how="outer")
-    else:
-        raw = raw.assign(enps_n=0, promoters=0, detractors=0)
     wave_info = waves[["id", "month", "k"]].rename(columns={"id": "wave"})
-    raw = raw.merge(wave_info, on="wave", how="inner")
-    rolled = raw.merge(mapping, left_on="unit", right_on="leaf", suffixes=("_leaf", ""))
-    if shown is not None:
-        # a unit-wave the gate withholds is marked, and left out by gate_cells like one
-        # below k (and counted with them), so nothing downstream can use it
-        rolled["withheld"] = [
-            0 if (int(u), int(w)) in shown else 1
-            for u, w in zip(rolled["unit"].tolist(), rolled["wave"].tolist(), strict=True)
-        ]
-    else:
-        rolled["withheld"] = 0
-    if enps_shown is not None:
-        # eNPS counts its own respondents (also those without a score), so the gate decides
-        # it on its own counts; a cell mixing a withheld eNPS wave shows no eNPS
-        rolled["enps_withheld"] = [
-            1 if n > 0 and (int(u), int(w)) not in enps_shown else 0
-            for u, w, n in zip(
-                rolled["unit"].tolist(),
-                rolled["wave"].tolist(),
-                rolled["enps_n"].fillna(0).tolist(),
-                strict=True,
-            )
-        ]
-    else:
-        rolled["enps_withheld"] = 0
+    rows = published.merge(wave_info, on="wave", how="inner")
+    rows["withheld"] = (~rows["shown"].astype(bool)).astype(int)
+    rows["enps_withheld"] = rows["withheld"]
     item_sum_cols = [f"{p}_{c}" for c in codes for p in ("c", "s", "q")]
-    rolled[sums + item_sum_cols] = rolled[sums + item_sum_cols].fillna(0)
-    grouped = rolled.groupby(["unit", "month"], sort=True)
+    rows[sums + item_sum_cols] = rows[sums + item_sum_cols].astype(float).fillna(0.0)
+    grouped = rows.groupby(["unit", "month"], sort=True)
     cells = grouped[sums].sum()
     cells["k"] = grouped["k"].max()
     cells["withheld"] = grouped["withheld"].max()

@@ -29,7 +29,6 @@ class Problem(StrEnum):
     """Why a token or code cannot be used (keys of the page strings)."""
 
     unknown = "problem_unknown"
-    spent = "problem_spent"
     closed = "problem_closed"
     not_open = "problem_not_open"
 
@@ -149,8 +148,8 @@ async def find_ballot(credential: Credential, language: str | None = None) -> Ba
     )
     if row is None:
         return Problem.unknown
-    if row["spent"]:
-        return Problem.spent
+    # A spent credential opens a ballot like any other (its second answer is not stored):
+    # holding a link or a slip must not tell whether its owner answered (rule 7).
     if row["wave.status"] == "closed" or row["wave.closes_on"] < clock.today():
         return Problem.closed
     if row["wave.status"] != "open":
@@ -198,72 +197,77 @@ async def submit_form(
 ) -> Stored | Invalid | Problem:
     """Spend the credential and store the validated answers, in one transaction.
 
-    Invalid answers roll the whole transaction back (the credential stays unspent and the
-    form comes back). This is the hot path: one connection, a handful of statements.
+    Invalid answers change nothing (the form comes back). A credential already spent gets
+    the same confirmation and nothing is stored: the first answer stands, and whoever holds
+    the credential learns nothing of whether its owner answered. This is the hot path: one
+    connection, a handful of statements.
     """
     engine = Invitation._meta.db
-    try:
-        async with _transaction(engine):
-            condition, params = credential.where()
-            spent = await fetch(
-                engine,
-                f"UPDATE invitation SET spent = TRUE WHERE {condition} "
-                "AND spent = FALSE AND wave IN "
-                "(SELECT id FROM wave WHERE status = 'open' AND closes_on >= {}) "
-                "RETURNING wave, unit, language",
-                *params,
-                clock.today(),
-            )
-            if not spent:
-                return await _why_not(credential)
-            wave_id, unit = spent[0]["wave"], spent[0]["unit"]
-            wave = (
-                await fetch(
-                    engine,
-                    "SELECT item_codes, min_comment_group_size FROM wave WHERE id = {}",
-                    wave_id,
-                )
-            )[0]
-            codes = [c for c in str(wave["item_codes"]).split(",") if c]
-            likert = [c for c in codes if c != ENPS]
-            parsed = parse_submission(form, likert, ENPS in codes)
-            if isinstance(parsed, Invalid):
-                raise _Rollback(parsed)
-            chosen = default_bank().language(language or str(spent[0]["language"])).code
-            await _store(engine, wave_id, unit, chosen, parsed)
-    except _Rollback as rollback:
-        return rollback.invalid
-    if not is_sqlite(engine):
+    async with _transaction(engine):
+        condition, params = credential.where()
+        found = await fetch(
+            engine,
+            "SELECT i.wave AS wave, i.unit AS unit, i.language AS language, "
+            "w.item_codes AS item_codes, w.min_comment_group_size AS k_comments "
+            f"FROM invitation i JOIN wave w ON w.id = i.wave WHERE {condition} "
+            "AND w.status = 'open' AND w.closes_on >= {}",
+            *params,
+            clock.today(),
+        )
+        if not found:
+            return await _why_not(credential)
+        row = found[0]
+        codes = [c for c in str(row["item_codes"]).split(",") if c]
+        likert = [c for c in codes if c != ENPS]
+        parsed = parse_submission(form, likert, ENPS in codes)
+        if isinstance(parsed, Invalid):
+            return parsed  # nothing was written: the credential stays as it was
+        chosen = default_bank().language(language or str(row["language"])).code
+        spent = await fetch(
+            engine,
+            f"UPDATE invitation SET spent = TRUE WHERE {condition} AND spent = FALSE "
+            "RETURNING wave",
+            *params,
+        )
+        if spent:  # the first answer with this invitation; a later one is not stored
+            await _store(engine, int(row["wave"]), int(row["unit"]), chosen, parsed)
+    if spent and not is_sqlite(engine):
         # A new row version of the invitation, in another transaction, so the spent flag no
         # longer carries the same transaction id as the response (the minute job then
         # re-stamps all spent flags together).
-        condition, params = credential.where()
         await Invitation.raw(f"UPDATE invitation SET spent = TRUE WHERE {condition}", *params).run()
     return Stored(
         submission=parsed,
         language=chosen,
         asked=len(likert),
-        min_comment_group_size=int(wave["min_comment_group_size"]),
+        min_comment_group_size=int(row["k_comments"]),
     )
 
 
 async def submit(credential: Credential, submission: Submission, language: str) -> Problem | None:
-    """Spend the credential and store an already validated submission; None on success."""
+    """Spend the credential and store an already validated submission; None when accepted
+    (also when the credential was spent before: then nothing is stored, as in
+    ``submit_form``)."""
     engine = Invitation._meta.db
     async with _transaction(engine):
         condition, params = credential.where()
-        spent = await fetch(
+        found = await fetch(
             engine,
-            f"UPDATE invitation SET spent = TRUE WHERE {condition} "
-            "AND spent = FALSE AND wave IN "
-            "(SELECT id FROM wave WHERE status = 'open' AND closes_on >= {}) "
-            "RETURNING wave, unit",
+            f"SELECT i.id AS id FROM invitation i JOIN wave w ON w.id = i.wave WHERE {condition} "
+            "AND w.status = 'open' AND w.closes_on >= {}",
             *params,
             clock.today(),
         )
-        if not spent:
+        if not found:
             return await _why_not(credential)
-        await _store(engine, spent[0]["wave"], spent[0]["unit"], language, submission)
+        spent = await fetch(
+            engine,
+            f"UPDATE invitation SET spent = TRUE WHERE {condition} AND spent = FALSE "
+            "RETURNING wave, unit",
+            *params,
+        )
+        if spent:
+            await _store(engine, spent[0]["wave"], spent[0]["unit"], language, submission)
     return None
 
 
@@ -288,5 +292,6 @@ async def _store(engine: Any, wave: int, unit: int, language: str, submission: S
 
 
 async def _why_not(credential: Credential) -> Problem:
+    """Why a credential opens no open wave: unknown, not open yet or closed."""
     found = await find_ballot(credential)
-    return found if isinstance(found, Problem) else Problem.spent
+    return found if isinstance(found, Problem) else Problem.closed

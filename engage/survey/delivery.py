@@ -78,9 +78,10 @@ async def issue(
     """New credentials of ``kind`` (``token``: emailed link, ``slip``: printed link,
     ``kiosk``: printed code) for everyone selected in an open wave.
 
-    People who have already answered get a secret that is never stored, so a printed sheet
-    looks the same whoever has answered: it cannot tell HR who has. Issuing again replaces
-    earlier credentials of the same kind only; the other kinds keep working.
+    Everyone gets a working credential, also people who have already answered: theirs opens
+    a ballot like any other and a second answer is simply not stored, so neither a printed
+    sheet nor typing its codes tells HR who has answered (DESIGN.md rule 7). Issuing again
+    replaces earlier credentials of the same kind only; the other kinds keep working.
     """
     if kind not in COLUMNS:
         raise DeliveryError(f"unknown credential kind {kind!r}")
@@ -89,8 +90,7 @@ async def issue(
     updates: list[tuple[str, int]] = []
     for r in rows:
         secret, digest = _new_secret(kind)
-        if not r["spent"]:
-            updates.append((digest, int(str(r["id"]))))
+        updates.append((digest, int(str(r["id"]))))
         issued.append(
             Issued(
                 person_id=int(str(r["person"])),

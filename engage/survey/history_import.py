@@ -26,6 +26,7 @@ from engage.csvio import (
 )
 from engage.db.bulk import executemany, fetch
 from engage.db.tables import OrgSettings, SurveyItem, Unit, Wave
+from engage.reporting.publication import freeze_tree, publish_wave
 from surveys.answers import MAX_COMMENT
 from surveys.items import ENPS, ENPS_SCALE, SCALE
 
@@ -184,6 +185,9 @@ async def import_responses(data: bytes, progress: Progress | None = None) -> Imp
                 done += len(part)
                 if progress:
                     progress("saving responses", done, total)
+            # published like a wave that closed here, on today's tree (rule 5)
+            await freeze_tree(wave_id)
+            await publish_wave(wave_id)
     return ImportSummary(
         kind="responses",
         rows=len(table.rows),

@@ -25,6 +25,7 @@ from engage.db.tables import (
     WaveAudience,
     WaveUnitCount,
 )
+from engage.reporting.publication import freeze_tree, frozen_or_current_paths, publish_wave
 from reports.gate import shown_units
 from surveys.anonymity import Thresholds
 
@@ -165,12 +166,14 @@ async def open_wave(wave_id: int, actor: str) -> int:
             "VALUES ({}, {}, {}, {}, {})",
             [(wave_id, pid, unit, lang, False) for pid, (unit, lang) in members.items()],
         )
+        await freeze_tree(wave_id)
     await audit.record(actor, "wave.open", f"wave {wave_id}: {len(members)} invited")
     return len(members)
 
 
 async def close_wave(wave_id: int, actor: str) -> None:
-    """Close an open wave: keep per-unit counts, delete invitations, shuffle responses."""
+    """Close an open wave: publish its results, keep per-unit counts, delete invitations,
+    shuffle responses — all in one transaction."""
     engine = Wave._meta.db
     async with engine.transaction():
         claimed = await fetch(
@@ -182,8 +185,8 @@ async def close_wave(wave_id: int, actor: str) -> None:
         if not claimed:
             raise WaveError(f"wave {wave_id} is not open")
         k = int(claimed[0]["min_group_size"] or Thresholds().scores)
-        all_units = await Unit.select(Unit.id, Unit.path).run()
-        totals = await _live_subtree_counts(wave_id, all_units)
+        await publish_wave(wave_id)
+        totals = await _live_subtree_counts(wave_id, await frozen_or_current_paths(wave_id))
         # Only subtrees of at least k invitees are kept: no record says what one person did.
         await executemany(
             engine,
@@ -200,16 +203,19 @@ async def close_wave(wave_id: int, actor: str) -> None:
 
 async def scrub_storage() -> None:
     """After a close: fold SQLite's write-ahead log into the file and empty it, or have
-    PostgreSQL reclaim the old row versions, so the open wave's history is not kept around.
+    PostgreSQL rewrite the response, answer and invitation tables and their indexes into new
+    files (the old ones, with every pre-close key, token hash and row version, are deleted),
+    so the open wave's history is not kept around.
 
-    Best effort: a reader holding the SQLite log open delays the truncation, and copies made
-    while the wave was open (backups, archived logs) are outside engage's reach.
+    Best effort: a reader holding the SQLite log open delays the truncation; PostgreSQL's
+    write-ahead log and copies made while the wave was open (backups, archived logs) are
+    outside engage's reach. The rewrite locks the three tables while it runs.
     """
     engine = Response._meta.db
     if engine.engine_type == "sqlite":
         await engine.run_ddl("PRAGMA wal_checkpoint(TRUNCATE)")
     else:
-        await engine.run_ddl("VACUUM response, answer, invitation")
+        await engine.run_ddl("VACUUM FULL response, answer, invitation")
 
 
 async def restamp_spent_invitations() -> None:
@@ -364,7 +370,8 @@ async def unit_rates(wave_id: int, scope_path: str | None) -> list[UnitRate]:
     if wave is None:
         raise WaveError(f"no wave {wave_id}")
     k = wave["min_group_size"] or Thresholds().scores
-    all_units = await Unit.select(Unit.id, Unit.path).run()
+    # the tree frozen when the wave opened: a later re-organisation changes nothing here
+    paths = await frozen_or_current_paths(wave_id)
     if wave["status"] == "closed":
         # closing kept only subtree totals of units with at least k invitees
         totals = {
@@ -376,14 +383,12 @@ async def unit_rates(wave_id: int, scope_path: str | None) -> list[UnitRate]:
             .run()
         }
     else:
-        totals = await _live_subtree_counts(wave_id, all_units)
+        totals = await _live_subtree_counts(wave_id, paths)
     query = Unit.select(Unit.id, Unit.code, Unit.name, Unit.path, Unit.depth)
     if scope_path is not None:
         query = query.where(Unit.path.like(f"{scope_path}%"))
     units = await query.order_by(Unit.path).run()
-    visible = shown_units(
-        {u["id"]: u["path"] for u in all_units}, {i: t[0] for i, t in totals.items()}, k
-    )
+    visible = shown_units(paths, {i: t[0] for i, t in totals.items()}, k)
     out = []
     for u in units:
         invited, answered = totals.get(u["id"], [0, 0])
@@ -401,10 +406,9 @@ async def unit_rates(wave_id: int, scope_path: str | None) -> list[UnitRate]:
     return out
 
 
-async def _live_subtree_counts(
-    wave_id: int, all_units: list[dict[str, object]]
-) -> dict[int, list[int]]:
-    """Invited and answered per unit subtree while the wave is open (SQL GROUP BY per unit)."""
+async def _live_subtree_counts(wave_id: int, paths: dict[int, str]) -> dict[int, list[int]]:
+    """Invited and answered per unit subtree of the wave's frozen tree while it is open
+    (SQL GROUP BY per unit)."""
     rows = await Invitation.raw(
         "SELECT unit, COUNT(*) AS invited, SUM(CASE WHEN spent THEN 1 ELSE 0 END) AS answered "
         "FROM invitation WHERE wave = {} GROUP BY unit",
@@ -412,11 +416,11 @@ async def _live_subtree_counts(
     ).run()
     direct = {r["unit"]: (int(r["invited"]), int(r["answered"] or 0)) for r in rows}
     totals: dict[int, list[int]] = {}
-    for u in all_units:
-        invited, answered = direct.get(u["id"], (0, 0))
+    for unit, path in paths.items():
+        invited, answered = direct.get(unit, (0, 0))
         if not invited:
             continue
-        for ancestor in (int(p) for p in str(u["path"]).strip("/").split("/")):
+        for ancestor in (int(p) for p in path.strip("/").split("/") if p):
             t = totals.setdefault(ancestor, [0, 0])
             t[0] += invited
             t[1] += answered

@@ -44,7 +44,7 @@ async def test_the_survey_opens_in_the_persons_language(
     assert "engage_session" not in page.headers.get("set-cookie", "")
 
 
-async def test_answering_stores_once_and_says_what_was_stored(
+async def test_answering_stores_once_and_the_link_tells_nothing_after(
     client: AsyncTestClient[Any], org: Org
 ) -> None:
     wave, tokens = await new_wave()
@@ -57,14 +57,21 @@ async def test_answering_stores_once_and_says_what_was_stored(
     assert "Выберите один из пяти ответов" in bad.text
     assert 'value="4" checked' in bad.text  # what they had chosen is kept
     assert await Response.count().where(Response.wave == wave).run() == 0
-    done = await client.post(url, data=full_form(csrf))
+    before = await client.get(url)
+    done = await client.post(url, data=full_form(csrf, comment="Мой секрет"))
     assert done.status_code == 200
-    assert "Спасибо" in done.text and "Отвечено утверждений: 12 из 12" in done.text
+    assert "Спасибо" in done.text and "остаются первые ответы" in done.text
+    # the confirmation shows nothing of the answers (the next person at a kiosk sees it)
+    assert "Мой секрет" not in done.text and 'value="4"' not in done.text
+    assert "no-store" in done.headers["cache-control"]
     assert await Response.count().where(Response.wave == wave).run() == 1
     assert await Answer.count().where(Answer.wave == wave).run() == 12
-    again = await client.post(url, data=full_form(csrf))
-    assert again.status_code == 410 and "уже использованы" in again.text
-    assert (await client.get(url)).status_code == 410
+    # after use the link opens the same ballot and confirms alike, storing nothing
+    after = await client.get(url)
+    assert after.status_code == before.status_code == 200
+    assert after.text.replace(csrf, "") == before.text.replace(csrf, "")
+    again = await client.post(url, data=full_form(csrf, E01="1"))
+    assert again.status_code == 200 and again.text == done.text
     assert await Response.count().where(Response.wave == wave).run() == 1
 
 
@@ -105,9 +112,16 @@ async def test_kiosk_code_flow(client: AsyncTestClient[Any], org: Org) -> None:
     form["kiosk_code"] = code
     done = await client.post("/kiosk/answer", data=form)
     assert done.status_code == 200 and "Thank you" in done.text
+    # a kiosk returns to the code page: a link and an automatic return after 15 s
+    assert 'href="/kiosk?lang=en"' in done.text and 'http-equiv="refresh"' in done.text
+    assert "no-store" in done.headers["cache-control"]
     assert await Response.count().where(Response.wave == wave).run() == 1
     reused = await client.post("/kiosk", data={"code": code, "_csrf_token": csrf})
-    assert reused.status_code == 400
+    assert reused.status_code == 200 and 'name="kiosk_code"' in reused.text  # tells nothing
+    assert "no-store" in reused.headers["cache-control"]
+    form["E01"] = "1"
+    assert (await client.post("/kiosk/answer", data=form)).text == done.text
+    assert await Response.count().where(Response.wave == wave).run() == 1
 
 
 async def test_kiosk_guesses_are_limited_apart_from_logins(

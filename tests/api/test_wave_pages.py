@@ -9,7 +9,7 @@ from typing import Any
 from litestar.testing import AsyncTestClient
 
 from engage import clock
-from engage.db.tables import Invitation, Wave
+from engage.db.tables import AuditEvent, Invitation, Wave
 from engage.survey.answering import Credential, submit
 from surveys.answers import Submission
 from tests.factories import Org, csrf_token, login
@@ -50,6 +50,10 @@ async def test_hr_creates_opens_prints_and_closes(client: AsyncTestClient[Any], 
     codes = re.findall(r'<p class="code">([0-9A-Z]{5}-[0-9A-Z]{5})</p>', sheet.text)
     assert len(codes) == 6 and sheet.text.count("<svg") == 6
     assert "/kiosk" in sheet.text
+    printed = await AuditEvent.select().where(AuditEvent.action == "wave.slips").run()
+    assert [(e["actor"], e["detail"]) for e in printed] == [
+        (org.logins["hr"], f"wave {wave_id}: 6 slips for the whole audience (everyone)")
+    ]
     credential = Credential.from_kiosk_code(codes[0])
     assert credential is not None
     assert await submit(credential, Submission({"E01": 4}, None, None), "en") is None

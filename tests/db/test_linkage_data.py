@@ -1,7 +1,8 @@
-"""The linkage report's SQL aggregate against the same numbers computed from the raw rows.
+"""The linkage report's input — the waves' publications — against the raw rows.
 
-Responses go in through the real history import; client metrics as rows. Whatever the
-database sums must equal pandas on the respondent-level data, on SQLite and PostgreSQL.
+Responses go in through the real history import (which publishes each wave); client
+metrics as rows. What the publication sums for a shown unit must equal pandas on the
+respondent-level data, on SQLite and PostgreSQL; a withheld unit carries no sums at all.
 """
 
 from __future__ import annotations
@@ -99,32 +100,39 @@ def _expected_cells(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-async def test_sql_sums_equal_the_raw_rows(seeded: pd.DataFrame) -> None:
+async def test_published_sums_equal_the_raw_rows(seeded: pd.DataFrame) -> None:
     data, units = await load_linkage_input(date(2025, 6, 1))
-    expected = _expected_cells(seeded)
+    expected = _expected_cells(seeded).loc[["L3"]]  # Harbour: the one unit shown
     cells = data.cells.copy()
     cells["code"] = cells["unit"].map(units.code)
     cells["wave"] = cells["month"].map(lambda p: f"{p}-15")
     got = cells.set_index(["code", "wave"])[list(expected.columns)].sort_index()
     pd.testing.assert_frame_equal(
-        got.astype(float), expected.sort_index().astype(float), check_names=False, rtol=1e-12
+        got.loc[["L3"]].astype(float),
+        expected.sort_index().astype(float),
+        check_names=False,
+        rtol=1e-12,
     )
     assert set(cells["code"]) == {"L1", "L2", "L3"}
     assert (cells["k"] == 5).all()
+    withheld = cells[cells["code"] != "L3"]
+    assert (withheld["withheld"] == 1).all() and (withheld["n"] == 0).all()
 
 
 async def test_enps_and_item_sums(seeded: pd.DataFrame) -> None:
+    # One respondent set: eNPS and items count Harbour's scored respondents only.
     data, units = await load_linkage_input(date(2025, 6, 1))
     cells = data.cells.assign(code=data.cells["unit"].map(units.code))
-    l2 = seeded[seeded["team"] == "T3"]
-    first = cells[(cells["code"] == "L2") & (cells["month"] == pd.Period("2025-01", "M"))].iloc[0]
-    wave = l2[l2["wave"] == "2025-01-15"]
+    l3 = seeded[seeded["team"] == "T4"]
+    first = cells[(cells["code"] == "L3") & (cells["month"] == pd.Period("2025-01", "M"))].iloc[0]
+    wave = l3[l3["wave"] == "2025-01-15"]
+    wave = wave[wave[list(ENGAGEMENT_CODES)].notna().sum(axis=1) >= 8]
     assert first["enps_n"] == len(wave)
     assert first["promoters"] == (wave["enps"] >= 9).sum()
     assert first["detractors"] == (wave["enps"] <= 6).sum()
     items = data.item_cells.assign(code=data.item_cells["unit"].map(units.code))
     e09 = items[
-        (items["code"] == "L2")
+        (items["code"] == "L3")
         & (items["item"] == "E09")
         & (items["month"] == pd.Period("2025-01", "M"))
     ].iloc[0]
@@ -140,7 +148,7 @@ async def test_alpha_moments_are_those_of_complete_responses(seeded: pd.DataFram
     data, _ = await load_linkage_input(date(2025, 6, 1))
     moments = alpha_moments(data.cells)
     assert moments is not None
-    complete = seeded[list(ENGAGEMENT_CODES)].dropna()
+    complete = seeded[seeded["team"] == "T4"][list(ENGAGEMENT_CODES)].dropna()
     assert moments.n == len(complete)
     assert alpha_from_variances(moments.item_variances, moments.total_variance) == pytest.approx(
         cronbach_alpha(complete.to_numpy()), rel=1e-10

@@ -1,4 +1,4 @@
-"""Dashboard figures against the respondent-level data they summarise (scipy, by hand)."""
+"""Published dashboard figures against the respondent-level data they summarise (scipy, by hand)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from reports.dashboard import Dashboard, subtree_sums
+from reports.dashboard import Dashboard
 from reports.gate import subtree_totals
+from reports.publication import SUM_KEYS, publish, subtree_sums
 
 #   1 ─ 2 ─ 4, 5
 #     └ 3
@@ -21,32 +22,39 @@ def respondents() -> pd.DataFrame:
     rows = []
     for unit, size in {3: 7, 4: 6, 5: 8}.items():
         for _ in range(size):
-            rows.append((unit, 10, rng.uniform(1, 5), rng.integers(1, 6), rng.integers(0, 11)))
-    return pd.DataFrame(rows, columns=["unit", "wave", "score", "e01", "enps"])
+            e01 = rng.integers(1, 6)
+            rows.append(
+                (unit, rng.uniform(1, 5), e01 if rng.random() > 0.2 else None, rng.integers(0, 11))
+            )
+    return pd.DataFrame(rows, columns=["unit", "score", "e01", "enps"])
 
 
-@pytest.fixture(scope="module")
-def board(respondents: pd.DataFrame) -> Dashboard:
-    g = respondents.groupby(["unit", "wave"])
-    scores = pd.DataFrame(
+def leaf_sums(respondents: pd.DataFrame) -> pd.DataFrame:
+    """What the publication's SQL pass returns, built here with pandas from the rows."""
+    g = respondents.groupby("unit")
+    frame = pd.DataFrame(
         {
             "n": g.size(),
             "score_sum": g["score"].sum(),
             "score_sq_sum": g["score"].apply(lambda s: (s**2).sum()),
-        }
-    ).reset_index()
-    items = pd.DataFrame(
-        {"n": g.size(), "favourable": g["e01"].apply(lambda v: (v >= 4).sum())}
-    ).reset_index()
-    items["item"] = "E01"
-    enps = pd.DataFrame(
-        {
-            "n": g.size(),
+            "c_e01": g["e01"].count(),
+            "f_e01": g["e01"].apply(lambda v: (v.dropna() >= 4).sum()),
+            "enps_n": g["enps"].count(),
             "promoters": g["enps"].apply(lambda v: (v >= 9).sum()),
             "detractors": g["enps"].apply(lambda v: (v <= 6).sum()),
         }
     ).reset_index()
-    return Dashboard(scores, items, enps, PATHS, 5)
+    return frame.reindex(columns=["unit", *SUM_KEYS]).fillna(0.0)
+
+
+@pytest.fixture(scope="module")
+def board(respondents: pd.DataFrame) -> Dashboard:
+    publication = publish(leaf_sums(respondents), PATHS, k=5, k_comments=10)
+    rows = [
+        {"wave": 10, "unit": u.unit, "shown": u.shown, "reason": u.reason, **(u.sums or {})}
+        for u in publication.units
+    ]
+    return Dashboard(pd.DataFrame(rows), 5)
 
 
 def test_engagement_mean_and_interval_match_scipy(
@@ -61,18 +69,22 @@ def test_engagement_mean_and_interval_match_scipy(
 
 
 def test_favourable_and_enps_by_hand(board: Dashboard, respondents: pd.DataFrame) -> None:
-    everyone = respondents
-    assert board.favourable(1, 10, "E01").value == pytest.approx(
-        100 * (everyone["e01"] >= 4).mean()
-    )
-    expected = 100 * ((everyone["enps"] >= 9).mean() - (everyone["enps"] <= 6).mean())
+    answered = respondents["e01"].dropna()
+    assert board.favourable(1, 10, "E01").value == pytest.approx(100 * (answered >= 4).mean())
+    everyone = respondents["enps"]
+    expected = 100 * ((everyone >= 9).mean() - (everyone <= 6).mean())
     assert board.enps(1, 10).value == pytest.approx(expected)
+
+
+def test_units_the_publication_withholds_say_why(board: Dashboard) -> None:
+    assert not board.engagement(99, 10).shown  # no respondents there
+    assert board.engagement(99, 10).reason == "fewer than 5 responses"
+    assert not board.favourable(1, 11, "E01").shown  # a wave without publication
 
 
 def test_subtree_sums_and_totals_agree(respondents: pd.DataFrame) -> None:
     direct = respondents.groupby("unit").size().to_dict()
     totals = subtree_totals(direct, PATHS)
     assert totals == {1: 21, 2: 14, 3: 7, 4: 6, 5: 8}
-    frame = respondents.groupby(["unit", "wave"]).size().rename("n").reset_index()
-    rolled = subtree_sums(frame, PATHS, ["wave"]).set_index("unit")["n"].to_dict()
+    rolled = subtree_sums(leaf_sums(respondents), PATHS).set_index("unit")["n"].to_dict()
     assert rolled == totals

@@ -1,4 +1,4 @@
-"""The demo can be seeded on any day: its files are built back from "today", also on awkward ones."""
+"""The demo can be seeded on any day: its files are built back from "today", awkward days too."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
+from litestar.datastructures import CacheControlHeader
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Template
@@ -18,10 +19,12 @@ from surveys.items import SCALE, default_bank
 
 PROBLEM_STATUS = {
     Problem.unknown: 404,
-    Problem.spent: 410,
     Problem.closed: 410,
     Problem.not_open: 403,
 }
+#: Ballots, confirmations and code pages are never kept by a browser or a proxy: on a
+#: shared kiosk, Back or the history must not bring the previous person's answers back.
+NO_STORE = CacheControlHeader(no_store=True, no_cache=True, private=True)
 
 
 def _context(ballot: Ballot, action: str, **extra: Any) -> dict[str, Any]:
@@ -59,7 +62,9 @@ async def _show(credential: Credential | None, language: str | None, action: str
     return Template("answer.html", context=_context(found, action))
 
 
-async def _take(credential: Credential | None, form: dict[str, str], action: str) -> Template:
+async def _take(
+    credential: Credential | None, form: dict[str, str], action: str, kiosk: bool = False
+) -> Template:
     language = form.get("lang") or None
     if credential is None:
         return _problem_page(Problem.unknown, language)
@@ -75,15 +80,11 @@ async def _take(credential: Credential | None, form: dict[str, str], action: str
             context=_context(found, action, errors=dict(outcome.errors), values=form),
             status_code=400,
         )
+    # Nothing of the answers is shown back: the next person at a kiosk sees a page that is
+    # the same whoever answered what (and whether the credential had been used before).
     return Template(
         "answer_thanks.html",
-        context={
-            "L": default_bank().language(outcome.language),
-            "stored": outcome.submission,
-            "answered": len(outcome.submission.answers),
-            "total": outcome.asked,
-            "comment_k": outcome.min_comment_group_size,
-        },
+        context={"L": default_bank().language(outcome.language), "kiosk": kiosk},
     )
 
 
@@ -93,6 +94,7 @@ class AnswerController(Controller):
     path = "/s"
     include_in_schema = False
     opt = {"public": True}
+    cache_control = NO_STORE
 
     @get("/{token:str}", name="answer")
     async def show(
@@ -119,6 +121,7 @@ class KioskController(Controller):
     path = "/kiosk"
     include_in_schema = False
     opt = {"public": True}
+    cache_control = NO_STORE
 
     @get("/", name="kiosk")
     async def start(
@@ -168,7 +171,7 @@ class KioskController(Controller):
     ) -> Template:
         """Store the answers given after entering a code."""
         credential = Credential.from_kiosk_code(data.get("kiosk_code", "")[:40])
-        page = await _take(credential, data, "/kiosk/answer")
+        page = await _take(credential, data, "/kiosk/answer", kiosk=True)
         if page.template_name == "answer.html":
             page.context["kiosk_code"] = data.get("kiosk_code", "")
         return page

@@ -148,6 +148,6 @@ class DashboardController(Controller):
                 heat_rows=heat_rows,
                 engagement=data.engagement(selected.id, current.id),
                 enps=data.enps(selected.id, current.id),
-                comments=await comments(selected.path, current, paths),
+                comments=await comments(selected.id, current),
             )
         return Template("dashboard.html", context=context)

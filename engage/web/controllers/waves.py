@@ -12,7 +12,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
-from engage import clock
+from engage import audit, clock
 from engage.auth.guards import current_user, requires_role
 from engage.auth.identity import CurrentUser
 from engage.csvio import parse_iso_date
@@ -242,6 +242,13 @@ class WavesController(Controller):
             }
         except DeliveryError as exc:
             return await _detail_page(request, wave_id, str(exc))
+        # printed slips are credentials: who printed how many, for whom, is on the record
+        await audit.record(
+            current_user(request).email,
+            "wave.slips",
+            f"wave {wave_id}: {len(codes)} slips for {unit_code or 'the whole audience'}"
+            f" ({'people without email' if without_email else 'everyone'})",
+        )
         base = public_base(request)
         slips = [
             {
