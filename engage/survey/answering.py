@@ -9,7 +9,6 @@ only one of them through.
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -17,9 +16,10 @@ from enum import StrEnum
 from typing import Any
 
 from engage import clock
-from engage.db.bulk import executemany, fetch
+from engage.db.bulk import fetch
 from engage.db.sqlite_writer import is_sqlite, write_transaction
 from engage.db.tables import Invitation, SurveyItem, SurveyItemText
+from engage.survey.response_store import NewResponse, insert_responses
 from surveys.answers import Invalid, Submission, parse_submission
 from surveys.items import ENPS, default_bank
 from surveys.tokens import kiosk_hash, normalise_kiosk_code, token_hash
@@ -272,22 +272,10 @@ async def submit(credential: Credential, submission: Submission, language: str) 
 
 
 async def _store(engine: Any, wave: int, unit: int, language: str, submission: Submission) -> None:
-    response_id = uuid.uuid4()
-    await executemany(
+    await insert_responses(
         engine,
-        "INSERT INTO response (id, wave, unit, language, enps, comment) "
-        "VALUES ({}, {}, {}, {}, {}, {})",
-        [(response_id, wave, unit, language, submission.enps, submission.comment)],
-    )
-    await executemany(
-        engine,
-        "INSERT INTO answer (id, response, wave, unit, item, value) "
-        "VALUES ({}, {}, {}, {}, {}, {})",
-        [
-            (uuid.uuid4(), response_id, wave, unit, code, value)
-            for code, value in submission.answers.items()
-            if code != ENPS
-        ],
+        wave,
+        [NewResponse(unit, language, submission.enps, submission.comment, submission.answers)],
     )
 
 

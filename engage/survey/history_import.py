@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 import re
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,9 +23,10 @@ from engage.csvio import (
     parse_iso_date,
     read_csv,
 )
-from engage.db.bulk import executemany, fetch
+from engage.db.bulk import fetch
 from engage.db.tables import OrgSettings, SurveyItem, Unit, Wave
 from engage.reporting.publication import freeze_tree, publish_wave
+from engage.survey.response_store import NewResponse, insert_responses
 from surveys.answers import MAX_COMMENT
 from surveys.items import ENPS, ENPS_SCALE, SCALE
 
@@ -164,23 +164,11 @@ async def import_responses(data: bytes, progress: Progress | None = None) -> Imp
             wave_id = created[0]["id"]
             batch = by_wave[wave_date]
             rng.shuffle(batch)
-            rows = [(uuid.uuid4(), r) for r in batch]
-            for part in chunked(rows, 2000):
-                await executemany(
+            for part in chunked(batch, 2000):
+                await insert_responses(
                     engine,
-                    "INSERT INTO response (id, wave, unit, language, enps, comment) "
-                    "VALUES ({}, {}, {}, {}, {}, {})",
-                    [(rid, wave_id, units[r.unit], "", r.enps, r.comment) for rid, r in part],
-                )
-                await executemany(
-                    engine,
-                    "INSERT INTO answer (id, response, wave, unit, item, value) "
-                    "VALUES ({}, {}, {}, {}, {}, {})",
-                    [
-                        (uuid.uuid4(), rid, wave_id, units[r.unit], code, value)
-                        for rid, r in part
-                        for code, value in r.values.items()
-                    ],
+                    wave_id,
+                    [NewResponse(units[r.unit], "", r.enps, r.comment, r.values) for r in part],
                 )
                 done += len(part)
                 if progress:

@@ -8,9 +8,9 @@ transaction stamps can tie a response to the moment (and the invitation) it came
 from __future__ import annotations
 
 import random
-import uuid
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from engage import audit, clock
 from engage.db.bulk import executemany, fetch
@@ -26,6 +26,7 @@ from engage.db.tables import (
     WaveUnitCount,
 )
 from engage.reporting.publication import freeze_tree, frozen_or_current_paths, publish_wave
+from engage.survey.response_store import NewResponse, insert_responses
 from reports.gate import shown_units
 from surveys.anonymity import Thresholds
 
@@ -245,29 +246,25 @@ async def rewrite_in_random_order(wave_id: int) -> None:
     )
     rng = random.SystemRandom()
     rng.shuffle(responses)
-    new_key = {str(r["id"]): uuid.uuid4() for r in responses}
-    by_response: dict[str, list[dict[str, object]]] = {}
+    by_response: dict[str, list[dict[str, Any]]] = {}
     for a in answers:
         by_response.setdefault(str(a["response"]), []).append(a)
     await fetch(engine, "DELETE FROM answer WHERE wave = {} RETURNING id", wave_id)
     await fetch(engine, "DELETE FROM response WHERE wave = {} RETURNING id", wave_id)
-    await executemany(
+    await insert_responses(
         engine,
-        "INSERT INTO response (id, wave, unit, language, enps, comment) "
-        "VALUES ({}, {}, {}, {}, {}, {})",
+        wave_id,
         [
-            (new_key[str(r["id"])], wave_id, r["unit"], r["language"], r["enps"], r["comment"])
+            NewResponse(
+                unit=int(r["unit"]),
+                language=str(r["language"]),
+                enps=r["enps"],
+                comment=r["comment"],
+                answers={
+                    str(a["item"]): int(a["value"]) for a in by_response.get(str(r["id"]), [])
+                },
+            )
             for r in responses
-        ],
-    )
-    ordered = [a for r in responses for a in by_response.get(str(r["id"]), [])]
-    await executemany(
-        engine,
-        "INSERT INTO answer (id, response, wave, unit, item, value) "
-        "VALUES ({}, {}, {}, {}, {}, {})",
-        [
-            (uuid.uuid4(), new_key[str(a["response"])], wave_id, a["unit"], a["item"], a["value"])
-            for a in ordered
         ],
     )
 

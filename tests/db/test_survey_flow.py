@@ -223,7 +223,7 @@ async def test_after_close_the_old_keys_are_nowhere_in_the_sqlite_files(db: str,
     from pathlib import Path
 
     if not db.endswith(".sqlite3"):
-        pytest.skip("SQLite files only (PostgreSQL gets VACUUM; its files are not ours to read)")
+        pytest.skip("SQLite files only (PostgreSQL pages are read with pageinspect below)")
     wave, tokens = await open_with_tokens("R1")
     for name in ("Eve One", "Ezra Four"):
         assert await submit(Credential.from_token(tokens[name]), ANSWER, "en") is None

@@ -95,3 +95,22 @@ def test_the_clock_checker_sees_reads(tmp_path: Path) -> None:
         "4: date.today()",
         "5: time.time()",
     ]
+
+
+def test_one_module_writes_responses_and_answers() -> None:
+    """Rule 1 holds in one place: only engage/survey/response_store.py inserts those rows."""
+    writers = {
+        str(f.relative_to(ROOT))
+        for f in sorted((ROOT / "engage").rglob("*.py"))
+        if "piccolo_migrations" not in f.parts
+        and any(
+            marker in f.read_text(encoding="utf-8")
+            for marker in (
+                "INSERT INTO response",
+                "INSERT INTO answer",
+                "Response.insert",
+                "Answer.insert",
+            )
+        )
+    }
+    assert writers == {"engage/survey/response_store.py"}
