@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from reports.gate import ReportingGate, shown_units
+from reports.stats.scores import SUM_COLUMNS
 from surveys.items import ENGAGEMENT_CODES
 
 _ITEM_KEYS = ("c", "s", "q", "f", "cs", "cq")
@@ -31,14 +32,7 @@ _ITEM_KEYS = ("c", "s", "q", "f", "cs", "cq")
 #: moments of complete responses (for Cronbach's alpha) and per item: answers (c_), sum
 #: (s_), squares (q_), favourable answers (f_) and complete-response sum and squares.
 SUM_KEYS: tuple[str, ...] = (
-    "n",
-    "score_sum",
-    "score_sq_sum",
-    "favourable",
-    "answered",
-    "enps_n",
-    "promoters",
-    "detractors",
+    *SUM_COLUMNS,
     "n_complete",
     "t_sum",
     "t_sq",
