@@ -108,7 +108,7 @@ def run_cli(*args: str) -> str:
     from engage.cli import main
 
     result = CliRunner().invoke(main, list(args))
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0, (result.output, repr(result.exception))
     return result.output
 
 

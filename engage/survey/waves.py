@@ -29,6 +29,7 @@ from engage.reporting.publication import freeze_tree, frozen_or_current_paths, p
 from engage.survey.response_store import NewResponse, insert_responses
 from reports.gate import shown_units
 from surveys.anonymity import Thresholds
+from surveys.participation import Band, band, visible_bands
 
 MAX_NAME = 200
 
@@ -316,35 +317,36 @@ async def list_waves() -> list[WaveRow]:
 
 @dataclass(frozen=True, slots=True)
 class Participation:
-    """How many of ``invited`` answered, told coarsely enough that nobody can tell who did.
+    """How many of ``invited`` answered, as a band of at least k people (never a number).
 
-    ``band`` is ``few`` (fewer than k answered), ``most`` (all but fewer than k) or
-    ``about`` (``percent`` rounded to ten points). The exact number of answers is never
-    given: 0 or "all" would say what each person did, and exact numbers could be
-    subtracted across units.
+    ``band`` is ``few`` (from none up to ``high``), ``most`` (from ``low`` up to everyone)
+    or ``between``; see ``surveys.participation`` for why no band, alone or beside the
+    others shown, says that everyone or no one in a group answered.
     """
 
     invited: int
     band: str
-    percent: int | None
-    k: int
+    low: int
+    high: int
+
+    @classmethod
+    def of(cls, found: Band) -> Participation:
+        """The page form of a band."""
+        return cls(found.invited, found.kind, found.low, found.high)
 
     def text(self) -> str:
         """Words for the pages."""
         if self.band == "few":
-            return f"fewer than {self.k} have answered"
+            return f"fewer than {self.high + 1} of {self.invited} have answered"
         if self.band == "most":
-            return f"all but fewer than {self.k} have answered"
-        return f"about {self.percent}% have answered"
+            return f"{self.low} or more of {self.invited} have answered"
+        return f"between {self.low} and {self.high} of {self.invited} have answered"
 
 
-def participation(invited: int, answered: int, k: int) -> Participation:
-    """The banded form of ``answered`` out of ``invited`` (invited must be at least k)."""
-    if answered < k:
-        return Participation(invited, "few", None, k)
-    if invited - answered < k:
-        return Participation(invited, "most", None, k)
-    return Participation(invited, "about", int(round(100 * answered / invited, -1)), k)
+def participation(invited: int, answered: int, k: int) -> Participation | None:
+    """The band of ``answered`` out of ``invited``, or None where only one band exists."""
+    found = band(invited, answered, k)
+    return Participation.of(found) if found is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,19 +387,20 @@ async def unit_rates(wave_id: int, scope_path: str | None) -> list[UnitRate]:
     if scope_path is not None:
         query = query.where(Unit.path.like(f"{scope_path}%"))
     units = await query.order_by(Unit.path).run()
-    visible = shown_units(paths, {i: t[0] for i, t in totals.items()}, k)
+    invited = {i: t[0] for i, t in totals.items()}
+    allowed = shown_units(paths, invited, k)
+    bands = visible_bands(paths, invited, {i: t[1] for i, t in totals.items()}, allowed, k)
     out = []
     for u in units:
-        invited, answered = totals.get(u["id"], [0, 0])
-        if invited == 0:
+        if not invited.get(u["id"]):
             continue
-        shown = u["id"] in visible
+        found = bands.get(u["id"])
         out.append(
             UnitRate(
                 unit_code=u["code"],
                 unit_name=u["name"],
                 depth=u["depth"],
-                participation=participation(invited, answered, k) if shown else None,
+                participation=Participation.of(found) if found is not None else None,
             )
         )
     return out

@@ -277,6 +277,11 @@ class PdfCharts:
                 return {}, NO_CHROMIUM
             try:
                 return await (await self._opening).draw(charts), None
+            except asyncio.CancelledError as exc:
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    raise  # this task is being cancelled, not just the browser's start
+                return {}, _failed(exc)  # the browser's start was cancelled (it died)
             except Exception as exc:  # any browser failure must still give a document
                 return {}, _failed(exc)
         finally:

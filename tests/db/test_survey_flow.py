@@ -199,7 +199,7 @@ async def test_a_closed_wave_refuses_answers_and_keeps_only_counts(org: None) ->
     assert {(c["invited"], c["answered"]) for c in counts} == {(6, 3)} and len(counts) == 2
     listed = next(w for w in await list_waves() if w.id == wave)
     assert (listed.status, listed.invited, listed.responses) == ("closed", 6, 3)
-    assert listed.participation is not None and listed.participation.band == "few"
+    assert listed.participation is None  # 6 invitees allow one band only: nothing is said
     with pytest.raises(WaveError, match="not open"):
         await close_wave(wave, "hr@acme.test")
     with pytest.raises(DeliveryError, match="only while the wave is open"):
@@ -211,7 +211,7 @@ async def test_response_rates_hide_small_units_and_small_remainders(org: None) -
     await submit(Credential.from_token(tokens["Eve One"]), ANSWER, "en")
     rates = {r.unit_code: r.participation for r in await unit_rates(wave, None)}
     root = rates["ROOT"]
-    assert root is not None and (root.invited, root.band, root.percent) == (10, "few", None)
+    assert root is not None and (root.invited, root.band, root.low, root.high) == (10, "few", 0, 4)
     # R1 has 6 ≥ 5 invitees, but ROOT − R1 would expose R2's 2 people plus the 2 at ROOT
     # (4 < 5), so R1 is hidden as well; R2 (2 people) is hidden anyway
     assert rates["R1"] is None and rates["R2"] is None

@@ -25,11 +25,13 @@ from engage.web.controllers.waves import visible_waves, waves_reaching
 
 
 class ParticipationOut(msgspec.Struct):
-    """How many answered, never exactly: ``few`` (< k), ``most`` (all but < k) or ``about``."""
+    """How many answered, never exactly: between ``at_least`` and ``at_most``
+    people (a band of at least k; ``band`` is ``few``, ``between`` or ``most``)."""
 
     invited: int
     band: str
-    percent: int | None
+    at_least: int
+    at_most: int
 
 
 class WaveOut(msgspec.Struct):
@@ -64,7 +66,7 @@ class UnitRateOut(msgspec.Struct):
 
 
 def _participation(p: Participation | None) -> ParticipationOut | None:
-    return ParticipationOut(p.invited, p.band, p.percent) if p else None
+    return ParticipationOut(p.invited, p.band, p.low, p.high) if p else None
 
 
 class Opened(msgspec.Struct):
