@@ -19,7 +19,13 @@ from engage.mail import MailNotConfigured
 from engage.settings import Settings
 from engage.survey.mailing import send_invitations, send_reminders
 from engage.survey.pulses import create_due_waves
-from engage.survey.waves import WaveError, close_wave, open_wave, restamp_spent_invitations
+from engage.survey.waves import (
+    WaveError,
+    close_wave,
+    open_wave,
+    recount_due,
+    restamp_spent_invitations,
+)
 from engage.training.reminders import send_training_reminders
 
 log = logging.getLogger("engage.jobs")
@@ -46,6 +52,7 @@ async def run_due_jobs(settings: Settings, today: date | None = None) -> JobRepo
     today = today or now.date()
     report = JobReport()
     await restamp_spent_invitations()
+    await recount_due()
     report.created = await create_due_waves(today, SYSTEM)
     for row in (
         await Wave.select(Wave.id).where(Wave.status == "open", Wave.closes_on < today).run()

@@ -17,6 +17,10 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
+#: Participation of an open wave is counted again at most this often, never per answer: a
+#: band that moves right after someone is seen answering would say that they did.
+RECOUNT_EVERY_HOURS = 6
+
 
 @dataclass(frozen=True, slots=True)
 class Band:

@@ -167,6 +167,17 @@ class WaveUnitCount(Table, tablename="wave_unit_count"):
     answered = Integer(default=0)
 
 
+class ParticipationCount(Table, tablename="participation_count"):
+    """Invited and answered per unit of an open wave, as last counted (in batches, rule 7)."""
+
+    id = Serial(primary_key=True)
+    wave = ForeignKey[Wave](Wave, on_delete=OnDelete.cascade, index=True)
+    unit = ForeignKey[Unit](Unit, on_delete=OnDelete.restrict)
+    invited = Integer(default=0)
+    answered = Integer(default=0)
+    counted_at = Timestamptz()
+
+
 class WaveTreeUnit(Table, tablename="wave_tree_unit"):
     """A unit of the org tree as it stood when its wave opened (DESIGN.md rule 5)."""
 
@@ -304,6 +315,7 @@ ALL_TABLES: tuple[type[Table], ...] = (
     WaveAudience,
     Invitation,
     WaveUnitCount,
+    ParticipationCount,
     WaveTreeUnit,
     WaveFigure,
     WaveComment,

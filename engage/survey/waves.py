@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from engage import audit, clock
@@ -17,6 +17,7 @@ from engage.db.bulk import executemany, fetch
 from engage.db.tables import (
     Invitation,
     OrgSettings,
+    ParticipationCount,
     Person,
     Response,
     SurveyItem,
@@ -29,7 +30,7 @@ from engage.reporting.publication import freeze_tree, frozen_or_current_paths, p
 from engage.survey.response_store import NewResponse, insert_responses
 from reports.gate import shown_units
 from surveys.anonymity import Thresholds
-from surveys.participation import Band, band, visible_bands
+from surveys.participation import RECOUNT_EVERY_HOURS, Band, band, visible_bands
 
 MAX_NAME = 200
 
@@ -169,6 +170,7 @@ async def open_wave(wave_id: int, actor: str) -> int:
             [(wave_id, pid, unit, lang, False) for pid, (unit, lang) in members.items()],
         )
         await freeze_tree(wave_id)
+        await recount_participation(wave_id)
     await audit.record(actor, "wave.open", f"wave {wave_id}: {len(members)} invited")
     return len(members)
 
@@ -198,6 +200,7 @@ async def close_wave(wave_id: int, actor: str) -> None:
         if engine.engine_type == "sqlite":
             await fetch(engine, "PRAGMA secure_delete = ON")
         await fetch(engine, "DELETE FROM invitation WHERE wave = {} RETURNING id", wave_id)
+        await fetch(engine, "DELETE FROM participation_count WHERE wave = {} RETURNING id", wave_id)
         await rewrite_in_random_order(wave_id)
     await audit.record(actor, "wave.close", f"wave {wave_id}")
     await scrub_storage()
@@ -382,7 +385,7 @@ async def unit_rates(wave_id: int, scope_path: str | None) -> list[UnitRate]:
             .run()
         }
     else:
-        totals = await _live_subtree_counts(wave_id, paths)
+        totals = await _counted_subtrees(wave_id, paths)
     query = Unit.select(Unit.id, Unit.code, Unit.name, Unit.path, Unit.depth)
     if scope_path is not None:
         query = query.where(Unit.path.like(f"{scope_path}%"))
@@ -406,15 +409,82 @@ async def unit_rates(wave_id: int, scope_path: str | None) -> list[UnitRate]:
     return out
 
 
+async def recount_participation(wave_id: int) -> None:
+    """Count invited and answered per unit of an open wave now (the batch pages show)."""
+    engine = Wave._meta.db
+    async with engine.transaction():
+        rows = await fetch(
+            engine,
+            "SELECT unit, COUNT(*) AS invited, "
+            "SUM(CASE WHEN spent THEN 1 ELSE 0 END) AS answered "
+            "FROM invitation WHERE wave = {} GROUP BY unit",
+            wave_id,
+        )
+        await fetch(engine, "DELETE FROM participation_count WHERE wave = {} RETURNING id", wave_id)
+        now = clock.now()
+        await executemany(
+            engine,
+            "INSERT INTO participation_count (wave, unit, invited, answered, counted_at) "
+            "VALUES ({}, {}, {}, {}, {})",
+            [(wave_id, r["unit"], int(r["invited"]), int(r["answered"] or 0), now) for r in rows],
+        )
+
+
+async def recount_due() -> list[int]:
+    """Recount the open waves last counted RECOUNT_EVERY_HOURS ago or more; their ids."""
+    due_before = clock.now() - timedelta(hours=RECOUNT_EVERY_HOURS)
+    rows = await Wave.raw(
+        "SELECT w.id AS id FROM wave w WHERE w.status = 'open' AND NOT EXISTS "
+        "(SELECT 1 FROM participation_count c WHERE c.wave = w.id AND c.counted_at > {})",
+        due_before,
+    ).run()
+    for r in rows:
+        await recount_participation(int(r["id"]))
+    return [int(r["id"]) for r in rows]
+
+
+async def participation_counted_at(wave_id: int) -> datetime | None:
+    """When an open wave's participation was last counted (None: closed or never)."""
+    row = (
+        await ParticipationCount.select(ParticipationCount.counted_at)
+        .where(ParticipationCount.wave == wave_id)
+        .first()
+        .run()
+    )
+    return row["counted_at"] if row else None
+
+
+async def _counted_subtrees(wave_id: int, paths: dict[int, str]) -> dict[int, list[int]]:
+    """Invited and answered per subtree of the frozen tree, as last counted (in batches)."""
+    rows = (
+        await ParticipationCount.select(
+            ParticipationCount.unit, ParticipationCount.invited, ParticipationCount.answered
+        )
+        .where(ParticipationCount.wave == wave_id)
+        .run()
+    )
+    if not rows and await Invitation.exists().where(Invitation.wave == wave_id).run():
+        await recount_participation(wave_id)  # opened before counts were kept
+        return await _counted_subtrees(wave_id, paths)
+    direct = {r["unit"]: (int(r["invited"]), int(r["answered"])) for r in rows}
+    return _subtree_totals(direct, paths)
+
+
 async def _live_subtree_counts(wave_id: int, paths: dict[int, str]) -> dict[int, list[int]]:
-    """Invited and answered per unit subtree of the wave's frozen tree while it is open
-    (SQL GROUP BY per unit)."""
+    """Invited and answered per unit subtree of the wave's frozen tree right now (for the
+    counts kept at close; SQL GROUP BY per unit)."""
     rows = await Invitation.raw(
         "SELECT unit, COUNT(*) AS invited, SUM(CASE WHEN spent THEN 1 ELSE 0 END) AS answered "
         "FROM invitation WHERE wave = {} GROUP BY unit",
         wave_id,
     ).run()
     direct = {r["unit"]: (int(r["invited"]), int(r["answered"] or 0)) for r in rows}
+    return _subtree_totals(direct, paths)
+
+
+def _subtree_totals(
+    direct: dict[int, tuple[int, int]], paths: dict[int, str]
+) -> dict[int, list[int]]:
     totals: dict[int, list[int]] = {}
     for unit, path in paths.items():
         invited, answered = direct.get(unit, (0, 0))

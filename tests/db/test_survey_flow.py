@@ -309,3 +309,23 @@ async def test_after_close_no_postgres_page_holds_an_old_key_or_token(db: str, o
     after = await _raw_pages(("response", "answer", "invitation"))
     assert not [k for k in keys if k in after], "a pre-close response or answer key remains"
     assert not [h for h in hashes if h.encode() in after], "a token hash remains"
+
+
+async def test_participation_moves_in_batches_not_at_each_answer(org: None) -> None:
+    from engage.survey.waves import participation_counted_at, recount_due
+
+    wave, tokens = await open_with_tokens("ROOT")
+    counted = await participation_counted_at(wave)
+    assert counted is not None
+    names = ["Eve One", "Emil Two", "Erin Three", "Ezra Four", "Elio Five"]
+    for name in names:
+        assert await submit(Credential.from_token(tokens[name]), ANSWER, "en") is None
+    root = {r.unit_code: r.participation for r in await unit_rates(wave, None)}["ROOT"]
+    assert root is not None and (root.low, root.high) == (0, 4)  # as counted at opening
+    assert wave not in await recount_due()  # counted less than six hours ago
+    with clock.pinned(TODAY + timedelta(days=1)):
+        assert wave in await recount_due()
+        root = {r.unit_code: r.participation for r in await unit_rates(wave, None)}["ROOT"]
+        assert root is not None and (root.low, root.high) == (5, 10)
+        later = await participation_counted_at(wave)
+        assert later is not None and later > counted

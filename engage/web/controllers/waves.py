@@ -29,10 +29,12 @@ from engage.survey.waves import (
     create_wave,
     list_waves,
     open_wave,
+    participation_counted_at,
     unit_rates,
 )
 from engage.web.pdf import html_to_pdf
 from surveys.items import ELEMENTS
+from surveys.participation import RECOUNT_EVERY_HOURS
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -135,6 +137,8 @@ async def _detail_page(
             "items": [c for c in wave["item_codes"].split(",") if c],
             "elements": ELEMENTS,
             "rates": rates,
+            "counted_at": await participation_counted_at(wave_id),
+            "recount_hours": RECOUNT_EVERY_HOURS,
             "k": wave["min_group_size"] or 5,
             "can_manage": user.sees_whole_org,
             "units": flatten(await unit_tree(None)) if user.sees_whole_org else [],
