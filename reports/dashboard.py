@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 from scipy import stats
 
-from reports.gate import FEWER_THAN_K
+from reports.publication import WITHHELD
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,9 +27,6 @@ class Figure:
     ci_high: float | None = None
     n: int | None = None
     reason: str | None = None
-
-
-NO_ANSWERS = "no answers to this question"
 
 
 class Dashboard:
@@ -50,10 +47,9 @@ class Dashboard:
 
     def _row(self, unit: int, wave: int) -> tuple[dict[str, Any] | None, str | None]:
         row = self._rows.get((unit, wave))
-        if row is None:
-            return None, FEWER_THAN_K.format(k=self.k)
-        if not row["shown"]:
-            return None, str(row["reason"] or FEWER_THAN_K.format(k=self.k))
+        if row is None or not row["shown"]:
+            # one reason for all: no respondents, too few, or withheld for others' sake
+            return None, WITHHELD.format(k=self.k)
         return row, None
 
     def engagement(self, unit: int, wave: int) -> Figure:
@@ -72,7 +68,7 @@ class Dashboard:
         counts = self.favourable_counts(unit, wave, item)
         if counts is None:
             _, reason = self._row(unit, wave)
-            return Figure(False, reason=reason or NO_ANSWERS)
+            return Figure(False, reason=reason or WITHHELD.format(k=self.k))
         favourable, answered = counts
         return Figure(True, 100.0 * favourable / answered)
 
@@ -93,7 +89,7 @@ class Dashboard:
             return Figure(False, reason=reason)
         n = float(row["enps_n"])
         if not n > 0:
-            return Figure(False, reason=NO_ANSWERS)
+            return Figure(False, reason=WITHHELD.format(k=self.k))
         return Figure(True, 100.0 * (float(row["promoters"]) - float(row["detractors"])) / n)
 
     def trend(self, unit: int, waves: Iterable[int]) -> list[tuple[int, Figure]]:

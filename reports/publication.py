@@ -40,6 +40,19 @@ SUM_KEYS: tuple[str, ...] = (
 )
 
 
+#: The one reason every withheld unit gives: saying "fewer than k" here and "to protect
+#: others" there would itself tell whether a group had k respondents.
+WITHHELD = "withheld: fewer than {k} responses, or a smaller group could be worked out from it"
+#: Counts of answers per item and to eNPS, gated on their own, and the sums each carries.
+_PARTS = {**{c.lower(): f"c_{c.lower()}" for c in ENGAGEMENT_CODES}, "enps": "enps_n"}
+_PART_KEYS = {
+    **{
+        c.lower(): tuple(f"{p}_{c.lower()}" for p in ("c", "s", "q", "f")) for c in ENGAGEMENT_CODES
+    },
+    "enps": ("enps_n", "promoters", "detractors"),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class PublishedUnit:
     """One unit's published figures for one wave, or the reason they are withheld."""
@@ -93,15 +106,30 @@ def publish(
     gate = ReportingGate.build(paths, {"wave": sizes}, k)
     with_comments = frozenset(shown_units(paths, sizes, k_comments))
     records = {int(r["unit"]): r for r in totals.to_dict("records")}
+    # An item (or eNPS) answered by fewer than k of a unit's respondents, or whose answers
+    # could be worked out by subtraction across the tree, is withheld on its own: its
+    # answer counts go through the gate too, and a withheld one is published as no answers
+    # (dropping units from a passed set keeps it safe, as for comments).
+    partial = {
+        part: frozenset(
+            shown_units(paths, {u: int(r[count]) for u, r in records.items() if r[count] > 0}, k)
+        )
+        for part, count in _PARTS.items()
+    }
     units = []
     for unit in sorted(sizes):
         verdict = gate.verdict("wave", unit)
-        sums = {key: float(records[unit][key]) for key in SUM_KEYS} if verdict.shown else None
+        sums = None
+        if verdict.shown:
+            sums = {key: float(records[unit][key]) for key in SUM_KEYS}
+            for part, keys in _PART_KEYS.items():
+                if unit not in partial[part]:
+                    sums.update(dict.fromkeys(keys, 0.0))
         units.append(
             PublishedUnit(
                 unit=unit,
                 shown=verdict.shown,
-                reason=verdict.reason,
+                reason=None if verdict.shown else WITHHELD.format(k=k),
                 comments_shown=verdict.shown and unit in with_comments,
                 sums=sums,
             )

@@ -276,11 +276,12 @@ async def rewrite_in_random_order(wave_id: int) -> None:
 async def list_waves() -> list[WaveRow]:
     """Every wave, newest first, with invited/answered counts (SQL aggregates)."""
     waves = await Wave.select().order_by(Wave.opens_on, ascending=False).run()
+    # open waves: the last batch count (never the live one, which moves at each answer)
     live = {
         r["wave"]: r
-        for r in await Invitation.raw(
-            "SELECT wave, COUNT(*) AS invited, SUM(CASE WHEN spent THEN 1 ELSE 0 END) AS answered "
-            "FROM invitation GROUP BY wave"
+        for r in await ParticipationCount.raw(
+            "SELECT wave, SUM(invited) AS invited, SUM(answered) AS answered "
+            "FROM participation_count GROUP BY wave"
         ).run()
     }
     kept = {

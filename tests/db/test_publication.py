@@ -152,8 +152,8 @@ async def test_an_open_wave_keeps_the_tree_it_opened_with(org: None) -> None:
     assert await _rates_by_code(wave) == rates_before
     tokens = {i.name: i.secret for i in await issue(wave, "token")}
     for secret in tokens.values():
-        await submit(
-            Credential("token", secret),
+        assert None is await submit(
+            Credential.from_token(secret),
             Submission(answers=dict.fromkeys(ENGAGEMENT_CODES, 4), enps=9, comment=None),
             "en",
         )

@@ -9,7 +9,7 @@ from scipy import stats
 
 from reports.dashboard import Dashboard
 from reports.gate import subtree_totals
-from reports.publication import SUM_KEYS, publish, subtree_sums
+from reports.publication import SUM_KEYS, WITHHELD, publish, subtree_sums
 
 #   1 ─ 2 ─ 4, 5
 #     └ 3
@@ -78,8 +78,65 @@ def test_favourable_and_enps_by_hand(board: Dashboard, respondents: pd.DataFrame
 
 def test_units_the_publication_withholds_say_why(board: Dashboard) -> None:
     assert not board.engagement(99, 10).shown  # no respondents there
-    assert board.engagement(99, 10).reason == "fewer than 5 responses"
+    assert board.engagement(99, 10).reason == WITHHELD.format(k=5)
     assert not board.favourable(1, 11, "E01").shown  # a wave without publication
+
+
+def test_an_item_answered_by_fewer_than_k_is_withheld_on_its_own() -> None:
+    # unit 4 (6 respondents) where only two answered E01 and eNPS: the unit's score is
+    # shown, its E01 and eNPS are not (they would be those two people's answers)
+    rows = (
+        pd.DataFrame(
+            [
+                {
+                    "unit": 4,
+                    "n": 6,
+                    "score_sum": 18.0,
+                    "score_sq_sum": 60.0,
+                    "c_e01": 2,
+                    "f_e01": 1,
+                    "enps_n": 2,
+                    "promoters": 1,
+                    "detractors": 1,
+                },
+                {
+                    "unit": 5,
+                    "n": 8,
+                    "score_sum": 24.0,
+                    "score_sq_sum": 80.0,
+                    "c_e01": 8,
+                    "f_e01": 4,
+                    "enps_n": 8,
+                    "promoters": 2,
+                    "detractors": 2,
+                },
+            ]
+        )
+        .reindex(columns=["unit", *SUM_KEYS])
+        .fillna(0.0)
+    )
+    publication = publish(rows, PATHS, k=5, k_comments=10)
+    shown = publication.shown()
+    assert 4 in shown and 5 in shown
+    assert (
+        shown[4].sums is not None and shown[4].sums["c_e01"] == 0 and shown[4].sums["enps_n"] == 0
+    )
+    # unit 2 = 4 + 5: E01 10 answers, but 10 − 8 (unit 5) = unit 4's two: one of 2 and 5
+    # loses its E01 (the smaller, unit 5), though both keep their scores
+    assert shown[2].sums is not None and shown[2].sums["c_e01"] == 10
+    assert shown[5].sums is not None and shown[5].sums["c_e01"] == 0
+    board = Dashboard(
+        pd.DataFrame(
+            [
+                {"wave": 1, "unit": u.unit, "shown": u.shown, **(u.sums or {})}
+                for u in publication.units
+            ]
+        ),
+        5,
+    )
+    assert not board.favourable(4, 1, "E01").shown and not board.enps(4, 1).shown
+    assert board.engagement(4, 1).shown
+    assert board.favourable(2, 1, "E01").shown != board.favourable(5, 1, "E01").shown
 
 
 def test_subtree_sums_and_totals_agree(respondents: pd.DataFrame) -> None:
