@@ -120,15 +120,31 @@ async def send_reminders(
     """Remind everyone mailed (a day ago or more) but not answered, once, near the close."""
     now = now or clock.now()
     today = today or now.date()
-    return await _claim_and_mail(
-        settings,
+    due = (
         "i.emailed_at IS NOT NULL AND i.emailed_at <= {} AND i.reminded_at IS NULL "
-        "AND w.closes_on >= {} AND w.closes_on <= {}",
-        (
-            now - REMINDER_GAP,
-            today,
-            today + timedelta(days=settings.reminder_days),
-        ),
-        "reminded_at",
-        "reminder",
+        "AND w.closes_on >= {} AND w.closes_on <= {}"
     )
+    params = (now - REMINDER_GAP, today, today + timedelta(days=settings.reminder_days))
+    await _retire_answered_links(due, params, now)
+    return await _claim_and_mail(settings, due, params, "reminded_at", "reminder")
+
+
+async def _retire_answered_links(due: str, params: tuple[object, ...], now: datetime) -> None:
+    """Replace the emailed links of those who answered when the others get reminders.
+
+    A reminder replaces a non-answerer's link; if an answerer's old link kept working,
+    trying old links would tell who answered (rule 7). Their new link is mailed to nobody.
+    """
+    engine = Invitation._meta.db
+    async with engine.transaction():
+        rows = await fetch(
+            engine,
+            "SELECT i.id AS id FROM invitation i JOIN wave w ON w.id = i.wave "
+            f"WHERE w.status = 'open' AND i.spent = TRUE AND {due}",
+            *params,
+        )
+        await executemany(
+            engine,
+            "UPDATE invitation SET token_hash = {}, reminded_at = {} WHERE id = {}",
+            [(token_hash(new_token()), now, int(r["id"])) for r in rows],
+        )

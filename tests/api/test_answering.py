@@ -113,7 +113,8 @@ async def test_kiosk_code_flow(client: AsyncTestClient[Any], org: Org) -> None:
     done = await client.post("/kiosk/answer", data=form)
     assert done.status_code == 200 and "Thank you" in done.text
     # a kiosk returns to the code page: a link and an automatic return after 15 s
-    assert 'href="/kiosk?lang=en"' in done.text and 'http-equiv="refresh"' in done.text
+    # … in no language of the last person's: the kiosk offers every language afresh
+    assert 'href="/kiosk"' in done.text and 'content="15;url=/kiosk"' in done.text
     assert "no-store" in done.headers["cache-control"]
     assert await Response.count().where(Response.wave == wave).run() == 1
     reused = await client.post("/kiosk", data={"code": code, "_csrf_token": csrf})

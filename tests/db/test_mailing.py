@@ -120,6 +120,8 @@ async def test_invitations_reminders_and_no_double_sending(
     ezra_new = token_for(reminders, "e4@acme.test")
     assert await find_ballot(Credential.from_token(ezra_old)) is Problem.unknown
     assert not isinstance(await find_ballot(Credential.from_token(ezra_new)), Problem)
+    # Eve answered: her old link stops working too, so old links tell nothing
+    assert await find_ballot(Credential.from_token(eve_first)) is Problem.unknown
     assert (await run_due_jobs(setting, today=closes - timedelta(days=1))).reminders_sent == 0
 
 
