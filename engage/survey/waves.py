@@ -28,7 +28,7 @@ from engage.db.tables import (
 )
 from engage.reporting.publication import freeze_tree, frozen_or_current_paths, publish_wave
 from engage.survey.response_store import NewResponse, insert_responses
-from reports.gate import shown_units
+from reports.gate import shown_units, subtree_totals
 from surveys.anonymity import Thresholds
 from surveys.participation import RECOUNT_EVERY_HOURS, Band, band, visible_bands
 
@@ -486,13 +486,7 @@ async def _live_subtree_counts(wave_id: int, paths: dict[int, str]) -> dict[int,
 def _subtree_totals(
     direct: dict[int, tuple[int, int]], paths: dict[int, str]
 ) -> dict[int, list[int]]:
-    totals: dict[int, list[int]] = {}
-    for unit, path in paths.items():
-        invited, answered = direct.get(unit, (0, 0))
-        if not invited:
-            continue
-        for ancestor in (int(p) for p in path.strip("/").split("/") if p):
-            t = totals.setdefault(ancestor, [0, 0])
-            t[0] += invited
-            t[1] += answered
-    return totals
+    """[invited, answered] per unit subtree from the counts sitting directly in each unit."""
+    invited = subtree_totals({u: c[0] for u, c in direct.items()}, paths)
+    answered = subtree_totals({u: c[1] for u, c in direct.items()}, paths)
+    return {u: [n, answered.get(u, 0)] for u, n in invited.items()}
