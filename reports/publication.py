@@ -17,7 +17,7 @@ Withheld units are published without figures, only with the reason.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -25,6 +25,7 @@ import pandas as pd
 from reports.gate import ReportingGate, shown_units
 from reports.stats.scores import SUM_COLUMNS
 from surveys.items import ENGAGEMENT_CODES
+from surveys.tree import path_ids
 
 _ITEM_KEYS = ("c", "s", "q", "f", "cs", "cq")
 #: The additive sums a published unit-wave carries (over its scored respondents): how many,
@@ -82,7 +83,7 @@ def subtree_sums(leaf_sums: pd.DataFrame, paths: Mapping[int, str]) -> pd.DataFr
     if leaf_sums.empty:
         return pd.DataFrame(columns=["unit", *SUM_KEYS])
     pairs = pd.DataFrame(
-        [(leaf, int(a)) for leaf, path in paths.items() for a in path.strip("/").split("/") if a],
+        [(leaf, owner) for leaf, path in paths.items() for owner in path_ids(path)],
         columns=["leaf", "owner"],
     )
     merged = leaf_sums.merge(pairs, left_on="unit", right_on="leaf", how="inner")
@@ -91,28 +92,39 @@ def subtree_sums(leaf_sums: pd.DataFrame, paths: Mapping[int, str]) -> pd.DataFr
 
 
 def publish(
-    leaf_sums: pd.DataFrame, paths: Mapping[int, str], k: int, k_comments: int
+    leaf_sums: pd.DataFrame,
+    paths: Mapping[int, str],
+    k: int,
+    k_comments: int,
+    preferred: Iterable[int] = (),
 ) -> Publication:
     """Roll leaf sums up the frozen tree and gate every unit once (scores: k; comments:
-    ``k_comments``), both on the same count of scored respondents.
+    ``k_comments``), both on the same count of scored respondents; where the gate must
+    choose what to hide it keeps the ``preferred`` units (those managers own) first.
 
-    Comments are shown only where scores are too; dropping units from a set the gate
-    passed keeps every remainder empty or at least the threshold (each grows by whole
-    remainders), so the comment cut stays safe.
+    Comments, and each item's and eNPS's answers, are shown only where the scores are:
+    each is gated on its own count, choosing among the units whose scores are shown.
     """
     full = leaf_sums.reindex(columns=["unit", *SUM_KEYS]).fillna(0.0)
     totals = subtree_sums(full, paths)
     sizes = {int(u): int(n) for u, n in zip(totals["unit"], totals["n"], strict=True) if n > 0}
-    gate = ReportingGate.build(paths, {"wave": sizes}, k)
-    with_comments = frozenset(shown_units(paths, sizes, k_comments))
+    keep = frozenset(preferred)
+    gate = ReportingGate.build(paths, {"wave": sizes}, k, keep)
+    scored = gate.shown["wave"]
+    with_comments = frozenset(shown_units(paths, sizes, k_comments, keep, within=scored))
     records = {int(r["unit"]): r for r in totals.to_dict("records")}
     # An item (or eNPS) answered by fewer than k of a unit's respondents, or whose answers
     # could be worked out by subtraction across the tree, is withheld on its own: its
-    # answer counts go through the gate too, and a withheld one is published as no answers
-    # (dropping units from a passed set keeps it safe, as for comments).
+    # answer counts go through the gate too, and a withheld one is published as no answers.
     partial = {
         part: frozenset(
-            shown_units(paths, {u: int(r[count]) for u, r in records.items() if r[count] > 0}, k)
+            shown_units(
+                paths,
+                {u: int(r[count]) for u, r in records.items() if r[count] > 0},
+                k,
+                keep,
+                within=scored,
+            )
         )
         for part, count in _PARTS.items()
     }

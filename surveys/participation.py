@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
+from surveys.tree import parent_of
+
 #: Participation of an open wave is counted again at most this often, never per answer: a
 #: band that moves right after someone is seen answering would say that they did.
 RECOUNT_EVERY_HOURS = 6
@@ -62,20 +64,15 @@ def band(invited: int, answered: int, k: int) -> Band | None:
     return Band(invited, low, high)
 
 
-def _parent(path: str) -> int | None:
-    parts = [p for p in path.strip("/").split("/") if p]
-    return int(parts[-2]) if len(parts) > 1 else None
-
-
 def nearest_shown_children(
     paths: Mapping[int, str], shown: Collection[int]
 ) -> dict[int, list[int]]:
     """Each shown unit's nearest shown descendants (its children among the shown)."""
     children: dict[int, list[int]] = {u: [] for u in shown}
     for unit in shown:
-        ancestor = _parent(paths[unit])
+        ancestor = parent_of(paths[unit])
         while ancestor is not None and ancestor not in children:
-            ancestor = _parent(paths[ancestor]) if ancestor in paths else None
+            ancestor = parent_of(paths[ancestor]) if ancestor in paths else None
         if ancestor is not None:
             children[ancestor].append(unit)
     return children

@@ -11,6 +11,7 @@ from piccolo.query.functions.aggregate import Count
 
 from engage import clock
 from engage.db.tables import Person, Unit
+from surveys.tree import path_ids
 
 
 @dataclass(slots=True)
@@ -60,6 +61,18 @@ class PeoplePage:
 
 def _current_staff() -> Or | Where:
     return (Person.left_on.is_null()) | (Person.left_on > clock.today())
+
+
+async def managed_units() -> set[int]:
+    """Units a current member of staff manages (roster role ``manager``): the figures the
+    reporting gate prefers to keep when it must choose what to hide."""
+    rows = (
+        await Person.select(Person.unit)
+        .where((Person.role == "manager") & _current_staff())
+        .distinct()
+        .run()
+    )
+    return {int(r["unit"]) for r in rows}
 
 
 async def unit_tree(scope_path: str | None) -> list[UnitNode]:
@@ -120,7 +133,7 @@ async def find_unit(code: str, scope_path: str | None) -> UnitNode | None:
 
 async def ancestors(path: str, scope_path: str | None) -> list[dict[str, str]]:
     """Code and name of the units above ``path`` that the viewer may see, root first."""
-    ids = [int(p) for p in path.strip("/").split("/")[:-1] if p]
+    ids = path_ids(path)[:-1]
     if not ids:
         return []
     rows = (

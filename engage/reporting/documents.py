@@ -1,10 +1,12 @@
 """The linkage report as a file: a standalone HTML page or a paginated PDF.
 
 The PDF draws its charts as vector SVG with plotly.js in one headless Chromium
-(:class:`engage.web.pdf.PdfCharts`): the browser starts and loads plotly.js in the
-background while the report (with ``linkage_report_pdf``) and its figures are computed,
-draws every chart of the report in a single call, and closes while WeasyPrint lays out
-the pages (the SVGs are images of the document). Where no Chromium is installed, or it
+(:class:`engage.web.pdf.PdfCharts`). The browser starts once the report's model fits are
+done, never during them: the warnings module's filters are process-wide, and the
+browser's watchdog enters ``warnings.catch_warnings`` in the event loop, which would
+lose (or raise) the warnings the fits record. It loads plotly.js while the figures are
+built, draws every chart in a single call, and closes while WeasyPrint lays out the
+pages (the SVGs are images of the document). Where no Chromium is installed, or it
 fails, the PDF still renders, with tables in place of the charts and a note saying so.
 """
 
@@ -149,7 +151,6 @@ async def linkage_pdf(run: LinkageRun, charts: PdfCharts | None = None) -> bytes
 async def linkage_report_pdf(
     as_of: date | None = None, seed: int = DEFAULT_SEED, bootstrap_reps: int = DEFAULT_REPS
 ) -> tuple[LinkageRun, bytes]:
-    """The report and its PDF, with Chromium starting while the report is computed."""
-    async with PdfCharts() as charts:
-        run = await linkage_report(as_of, seed, bootstrap_reps)
-        return run, await linkage_pdf(run, charts)
+    """The report and its PDF; Chromium starts after the fits (see the module's note)."""
+    run = await linkage_report(as_of, seed, bootstrap_reps)
+    return run, await linkage_pdf(run)

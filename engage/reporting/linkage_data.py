@@ -21,6 +21,7 @@ from engage.reporting.training_data import training_cohorts
 from reports.stats.linkage import ALPHA_COLUMNS, LinkageInput
 from surveys.anonymity import Thresholds
 from surveys.items import ENGAGEMENT_CODES
+from surveys.tree import path_ids
 
 SCORE_COLUMNS = ["n", "score_sum", "score_sq_sum", "favourable", "answered"]
 ENPS_COLUMNS = ["enps_n", "promoters", "detractors"]
@@ -33,10 +34,6 @@ class UnitInfo:
     code: dict[int, str]
     name: dict[int, str]
     path: dict[int, str]
-
-
-def _ancestors(path: str) -> list[int]:
-    return [int(p) for p in path.strip("/").split("/") if p]
 
 
 async def closed_waves() -> pd.DataFrame:
@@ -68,7 +65,7 @@ def analysis_map(units: UnitInfo, analysis: set[int]) -> tuple[pd.DataFrame, fro
     pairs = [
         (unit, ancestor)
         for unit, path in units.path.items()
-        for ancestor in _ancestors(path)
+        for ancestor in path_ids(path)
         if ancestor in analysis
     ]
     containers: dict[int, int] = defaultdict(int)
@@ -83,7 +80,7 @@ def nearest_analysis_unit(units: UnitInfo, analysis: set[int]) -> dict[int, int]
     """Each unit's deepest analysis unit (itself or an ancestor)."""
     nearest: dict[int, int] = {}
     for unit, path in units.path.items():
-        found = [a for a in _ancestors(path) if a in analysis]
+        found = [a for a in path_ids(path) if a in analysis]
         if found:
             nearest[unit] = found[-1]
     return nearest
@@ -145,7 +142,7 @@ async def load_linkage_input(
 
 def _lowest(units: set[int], paths: dict[int, str]) -> set[int]:
     """The given units that contain none of the others (leaves of the respondents' tree)."""
-    inner = {int(a) for u in units for a in paths.get(u, "").strip("/").split("/")[:-1] if a}
+    inner = {a for u in units for a in path_ids(paths.get(u, ""))[:-1]}
     return {u for u in units if u not in inner}
 
 

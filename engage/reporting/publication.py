@@ -20,6 +20,7 @@ import pandas as pd
 
 from engage.db.bulk import executemany, fetch
 from engage.db.tables import Unit, Wave, WaveComment, WaveFigure, WaveTreeUnit
+from engage.org.queries import managed_units
 from reports.publication import SUM_KEYS, Publication, publish
 from surveys.anonymity import Thresholds
 from surveys.items import ENGAGEMENT_CODES
@@ -166,7 +167,7 @@ async def _publish(engine: Any, wave_id: int) -> Publication:
     need = needed_items(asked_engagement_items(wave["item_codes"]))
     rows = await fetch(engine, leaf_sums_sql(need), wave_id)
     leaf = pd.DataFrame(rows, columns=["unit", *SUM_KEYS]).apply(pd.to_numeric)
-    publication = publish(leaf, paths, k, k_comments)
+    publication = publish(leaf, paths, k, k_comments, preferred=await managed_units())
     if await fetch(engine, "SELECT 1 AS x FROM wave_figure WHERE wave = {} LIMIT 1", wave_id):
         return publication
     await executemany(

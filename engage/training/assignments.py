@@ -21,6 +21,7 @@ from engage.db.tables import (
     Unit,
     User,
 )
+from surveys.tree import path_ids
 
 MAX_NOTE = 1000
 MAX_REFLECTION = 2000
@@ -404,8 +405,8 @@ async def progress_by_unit(today: date, scope_path: str | None) -> list[UnitProg
         unit = by_id.get(int(r["unit"]))
         if unit is None:
             continue
-        for part in unit["path"].strip("/").split("/"):
-            t = totals.setdefault(int(part), [0, 0, 0])
+        for part in path_ids(unit["path"]):
+            t = totals.setdefault(part, [0, 0, 0])
             t[0] += int(r["open"] or 0)
             t[1] += int(r["overdue"] or 0)
             t[2] += int(r["completed"] or 0)

@@ -114,3 +114,23 @@ def test_one_module_writes_responses_and_answers() -> None:
         )
     }
     assert writers == {"engage/survey/response_store.py"}
+
+
+def test_one_module_reads_unit_paths() -> None:
+    """A unit's materialised path is taken apart only by surveys/tree.py."""
+    readers = {
+        str(f.relative_to(ROOT))
+        for package in ("engage", "reports", "surveys")
+        for f in sorted((ROOT / package).rglob("*.py"))
+        if 'split("/")' in f.read_text(encoding="utf-8")
+    }
+    assert readers == {"surveys/tree.py"}
+
+
+def test_paths_are_read_root_first() -> None:
+    from surveys.tree import parent_of, path_ids
+
+    assert path_ids("/1/12/305/") == [1, 12, 305]
+    assert parent_of("/1/12/305/") == 12
+    assert parent_of("/1/") is None
+    assert path_ids("") == []
