@@ -13,7 +13,7 @@ from babel import Locale, UnknownLocaleError
 from engage import clock
 from engage.csvio import ErrorCollector, ImportSummary, Progress, chunked, parse_iso_date, read_csv
 from engage.db.bulk import executemany
-from engage.db.tables import ROLES, OrgSettings, Person, Unit, User
+from engage.db.tables import ROLES, Invitation, OrgSettings, Person, Unit, User, Wave
 
 WHAT = "roster.csv"
 PERSON_COLUMNS = (
@@ -274,6 +274,10 @@ async def import_roster(data: bytes, progress: Progress | None = None) -> Import
             f"{untouched} {'person' if untouched == 1 else 'people'} already stored but not in "
             "this file were left unchanged (set left_on to record a leaver).",
         )
+    notes += await _open_wave_notes(
+        [str(w["employee_id"]) for w in created],
+        [by_emp[emp]["id"] for emp in moved_emails],
+    )
     return ImportSummary(
         kind="roster",
         rows=len(rows),
@@ -282,6 +286,39 @@ async def import_roster(data: bytes, progress: Progress | None = None) -> Import
         unchanged=len(rows) - len(created) - len(updated),
         notes=notes,
     )
+
+
+def _listed(ids: list[str], most: int = 100) -> str:
+    shown = ", ".join(ids[:most])
+    return shown if len(ids) <= most else f"{shown} and {len(ids) - most} more"
+
+
+async def _open_wave_notes(added: list[str], new_email_ids: list[int]) -> tuple[str, ...]:
+    """What the audit log must show while a wave is open (README, threat model): who was
+    added to the roster, and whose email changed while they hold an invitation (their next
+    reminder, with a working link, goes to the new address)."""
+    if not await Wave.exists().where(Wave.status == "open").run():
+        return ()
+    notes = []
+    if added:
+        notes.append(f"added while a wave is open: {_listed(sorted(added))}")
+    if new_email_ids:
+        rows = (
+            await Invitation.select(Invitation.person.employee_id)
+            .where(
+                Invitation.person.is_in(new_email_ids),
+                Invitation.wave.status == "open",
+            )
+            .distinct()
+            .run()
+        )
+        invited = sorted(str(r["person.employee_id"]) for r in rows)
+        if invited:
+            notes.append(
+                "email changed while invited to an open wave (reminders go to the new "
+                f"address): {_listed(invited)}"
+            )
+    return tuple(notes)
 
 
 async def check_login_emails(rows: list[RosterRow], wanted: list[dict[str, Any]]) -> None:

@@ -173,3 +173,40 @@ async def test_an_open_wave_keeps_the_tree_it_opened_with(org: None) -> None:
 
 async def _rates_by_code(wave: int) -> dict[str, object]:
     return {r.unit_code: r.participation for r in await unit_rates(wave, None)}
+
+
+async def test_roster_changes_during_a_wave_are_in_the_audit_log(org: None) -> None:
+    # Redirecting someone's email to HR's own address during a wave would send HR their
+    # next reminder's working link; adding invented staff would fill a small team. Both
+    # are fraud the gate cannot stop, so the audit log names them.
+    from engage import audit
+    from engage.imports import run_import
+    from tests.factories import roster_csv
+
+    today = clock.today()
+    wave = await create_wave(
+        WaveSpec("Audited", ("ROOT",), today, today + timedelta(days=14)), "hr@acme.test"
+    )
+    await open_wave(wave, "hr@acme.test")
+    summary = await run_import(
+        "roster",
+        roster_csv(
+            ("E4", "hr-inbox@acme.test", "Ezra Four", "T3", "employee", "en", "2023-01-10", ""),
+            ("X1", "", "Xavier New", "T3", "employee", "en", "2024-01-10", ""),
+        ),
+        "hr@acme.test",
+    )
+    said = summary.message()
+    assert "added while a wave is open: X1" in said
+    assert "email changed while invited to an open wave" in said and "E4" in said
+    logged = (await audit.recent(5))[0]
+    assert logged["action"] == "import.roster" and "E4" in str(logged["detail"])
+    await close_wave(wave, "hr@acme.test")
+    quiet = await run_import(
+        "roster",
+        roster_csv(
+            ("E4", "e4@acme.test", "Ezra Four", "T3", "employee", "en", "2023-01-10", ""),
+        ),
+        "hr@acme.test",
+    )
+    assert "open" not in quiet.message()  # no wave open: nothing to flag
