@@ -192,6 +192,29 @@ async def _transaction(engine: Any) -> AsyncIterator[None]:
         yield
 
 
+async def _open_invitation(
+    engine: Any, condition: str, params: tuple[Any, ...]
+) -> dict[str, Any] | None:
+    """The credential's invitation to a wave that is open today, or None.
+
+    On PostgreSQL the wave's row is held (shared) until the caller's transaction ends, so
+    a close, which marks the wave closed first, either waits for this answer (then
+    publishes and rewrites it) or has closed the wave before it (nothing is stored).
+    SQLite has one writer at a time, so the two cannot interleave there.
+    """
+    hold = "" if is_sqlite(engine) else " FOR SHARE OF w"
+    found = await fetch(
+        engine,
+        "SELECT i.wave AS wave, i.unit AS unit, i.language AS language, "
+        "w.item_codes AS item_codes, w.min_comment_group_size AS k_comments "
+        f"FROM invitation i JOIN wave w ON w.id = i.wave WHERE {condition} "
+        "AND w.status = 'open' AND w.closes_on >= {}" + hold,
+        *params,
+        clock.today(),
+    )
+    return dict(found[0]) if found else None
+
+
 async def submit_form(
     credential: Credential, form: Mapping[str, str], language: str | None
 ) -> Stored | Invalid | Problem:
@@ -205,18 +228,9 @@ async def submit_form(
     engine = Invitation._meta.db
     async with _transaction(engine):
         condition, params = credential.where()
-        found = await fetch(
-            engine,
-            "SELECT i.wave AS wave, i.unit AS unit, i.language AS language, "
-            "w.item_codes AS item_codes, w.min_comment_group_size AS k_comments "
-            f"FROM invitation i JOIN wave w ON w.id = i.wave WHERE {condition} "
-            "AND w.status = 'open' AND w.closes_on >= {}",
-            *params,
-            clock.today(),
-        )
-        if not found:
+        row = await _open_invitation(engine, condition, params)
+        if row is None:
             return await _why_not(credential)
-        row = found[0]
         codes = [c for c in str(row["item_codes"]).split(",") if c]
         likert = [c for c in codes if c != ENPS]
         parsed = parse_submission(form, likert, ENPS in codes)
@@ -251,14 +265,7 @@ async def submit(credential: Credential, submission: Submission, language: str) 
     engine = Invitation._meta.db
     async with _transaction(engine):
         condition, params = credential.where()
-        found = await fetch(
-            engine,
-            f"SELECT i.id AS id FROM invitation i JOIN wave w ON w.id = i.wave WHERE {condition} "
-            "AND w.status = 'open' AND w.closes_on >= {}",
-            *params,
-            clock.today(),
-        )
-        if not found:
+        if await _open_invitation(engine, condition, params) is None:
             return await _why_not(credential)
         spent = await fetch(
             engine,

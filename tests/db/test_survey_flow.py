@@ -262,6 +262,36 @@ async def test_restamping_unpairs_invitations_from_responses_on_postgres(
     assert (await Invitation.raw(pairing, wave).run())[0]["n"] == 0
 
 
+async def test_an_answer_racing_the_close_on_postgres_is_either_in_it_or_refused(
+    db: str, org: None
+) -> None:
+    import asyncpg
+
+    if db.endswith(".sqlite3"):
+        pytest.skip("PostgreSQL only (SQLite has one writer, so the two cannot interleave)")
+    wave, tokens = await open_with_tokens("L1")
+    closer = await asyncpg.connect(db)
+    try:
+        # A close has marked the wave closed and is still working (publishing, rewriting)
+        await closer.execute("BEGIN")
+        await closer.execute("UPDATE wave SET status = 'closed' WHERE id = $1", wave)
+        answering = asyncio.create_task(
+            submit(Credential.from_token(tokens["Eve One"]), ANSWER, "en")
+        )
+        form = dict.fromkeys(ENGAGEMENT_CODES, "4")
+        on_the_web = asyncio.create_task(
+            submit_form(Credential.from_token(tokens["Rita Riverside"]), form, "en")
+        )
+        await asyncio.sleep(0.5)
+        assert not answering.done() and not on_the_web.done()  # they wait for the close …
+        await closer.execute("COMMIT")
+        assert await answering == Problem.closed  # … and then find the wave closed
+        assert await on_the_web == Problem.closed
+    finally:
+        await closer.close()
+    assert await Response.count().where(Response.wave == wave).run() == 0
+
+
 async def _raw_pages(tables: tuple[str, ...]) -> bytes:
     """Every page of these tables, their TOAST tables and all their indexes (pageinspect)."""
     await Invitation.raw("CREATE EXTENSION IF NOT EXISTS pageinspect").run()
