@@ -50,7 +50,10 @@ def parse_submission(
                 errors["ENPS"] = "choose_enps"
             else:
                 enps = int(raw)
-    comment = (form.get("comment") or "").strip() or None
+    # Browsers count a line break once against the textarea's maxlength but send it as
+    # CRLF; counted as sent, a full comment would come back as "too long" with every answer
+    # in the form again (on a shared kiosk, for the next person to resubmit and see).
+    comment = (form.get("comment") or "").replace("\r\n", "\n").strip() or None
     if comment is not None and len(comment) > MAX_COMMENT:
         errors["comment"] = "comment_too_long"
     if not errors and not answers and enps is None and comment is None:

@@ -77,3 +77,13 @@ def test_invalid_values_name_the_field(form: dict[str, str], field: str) -> None
 def test_unknown_fields_are_ignored() -> None:
     result = parse_submission({"E01": "3", "person_id": "42", "X99": "5"}, ITEMS)
     assert result == Submission(answers={"E01": 3}, enps=None, comment=None)
+
+
+def test_a_comment_as_long_as_the_browser_allows_is_accepted() -> None:
+    # maxlength counts a line break once; the browser sends it as CRLF
+    lines = "x" * 9 + "\r\n"
+    comment = (lines * (MAX_COMMENT // 10))[:-2]
+    assert len(comment.replace("\r\n", "\n")) <= MAX_COMMENT < len(comment)
+    parsed = parse_submission({"comment": comment}, ["E01"])
+    assert isinstance(parsed, Submission) and parsed.comment is not None
+    assert "\r" not in parsed.comment
