@@ -29,6 +29,7 @@ from engage.db.engine import configure, current_engine
 from engage.db.sqlite_writer import close_writers
 from engage.db.store import DatabaseStore
 from engage.jobs import run_forever
+from engage.reporting.report_store import settle
 from engage.settings import Settings, get_settings, project_root
 from engage.web import errors
 from engage.web.controllers.account import AccountController
@@ -61,7 +62,8 @@ SWAGGER = "/static/vendor/swagger-ui"
 
 @asynccontextmanager
 async def _housekeeping(app: Litestar) -> AsyncIterator[None]:
-    """Purge expired sessions and rate-limit counters in the background while serving."""
+    """Purge expired sessions and rate-limit counters and run the jobs in the background
+    while serving."""
     stores = [app.stores.get(name) for name in ("sessions", "rate_limit")]
     tasks = [
         asyncio.create_task(
@@ -72,6 +74,7 @@ async def _housekeeping(app: Litestar) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await settle()  # a report computation a page started is finished and stored
         for task in tasks:
             task.cancel()
         for task in tasks:

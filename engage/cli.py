@@ -85,6 +85,7 @@ def friendly_errors(func: F) -> F:
         from engage.db.engine import DatabaseURLError
         from engage.db.migrate import MigrationFailed
         from engage.demo import NotADemoDatabase
+        from engage.reporting.report_store import NotReady
         from engage.settings import SettingsError
 
         try:
@@ -97,6 +98,7 @@ def friendly_errors(func: F) -> F:
             WeakPassword,
             DatabaseURLError,
             NotADemoDatabase,
+            NotReady,
             SettingsError,
         ) as exc:
             _fail(str(exc))
@@ -484,27 +486,45 @@ def report_linkage(fmt: str, out: Path | None, as_of: Any, seed: int, reps: int)
     With --format dataset, the numbers the models were fitted on instead of their results
     (re-fit them and get the report's estimates); --seed and --reps do not apply.
     """
-    from engage.reporting.documents import linkage_report_pdf, standalone_html
+    from engage import clock
+    from engage.reporting.documents import linkage_pdf, standalone_html
     from engage.reporting.linkage import (
+        DEFAULT_REPS,
+        DEFAULT_SEED,
+        AnalysisData,
+        LinkageRun,
         analysis_data,
         dataset_csv,
         linkage_report,
         to_csv,
         to_json,
     )
+    from engage.reporting.report_store import NotReady, current_linkage
 
     if fmt == "pdf" and out is None:
         _fail("a PDF needs a file: add --out report.pdf")
 
+    async def report() -> tuple[LinkageRun | None, AnalysisData | None]:
+        day = as_of.date() if as_of else None
+        if (day in (None, clock.today())) and seed == DEFAULT_SEED and reps == DEFAULT_REPS:
+            # the stored report, computed (and stored for the pages) first if out of date
+            stored = await current_linkage()
+            if stored.run is None or not stored.current:
+                raise NotReady(stored)
+            return stored.run, stored.data
+        if fmt == "dataset":
+            return None, await analysis_data(day)
+        return await linkage_report(day, seed, reps), None
+
     async def go() -> str | bytes:
         await _prepare()
+        result, data = await report()
         if fmt == "dataset":
-            return dataset_csv(await analysis_data(as_of.date() if as_of else None))
-        day = as_of.date() if as_of else None
+            assert data is not None
+            return dataset_csv(data)
+        assert result is not None
         if fmt == "pdf":
-            # Chromium starts while the report is computed
-            return (await linkage_report_pdf(day, seed, reps))[1]
-        result = await linkage_report(day, seed, reps)
+            return await linkage_pdf(result)
         if fmt == "html":
             return standalone_html(result)
         return to_json(result.body) if fmt == "json" else to_csv(result.body)

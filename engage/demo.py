@@ -24,6 +24,7 @@ from engage.org.roster_import import import_roster
 from engage.org.units_import import import_units
 from engage.outcomes.outcomes_import import import_outcomes
 from engage.outcomes.visits_import import import_visits
+from engage.reporting.report_store import refresh_linkage
 from engage.survey.delivery import issue_for_person
 from engage.survey.history_import import import_responses
 from engage.survey.pulses import create_pulse
@@ -81,6 +82,9 @@ async def seed_demo(progress: Progress | None = None) -> DemoSeed:
     await OrgSettings.update({OrgSettings.name: DEMO_ORG_NAME}).where(OrgSettings.id > 0).run()
     for login in logins:
         await set_password(login.email, DEMO_PASSWORD)
+    if progress:
+        progress("computing the linkage report", 0, 1)
+    await refresh_linkage()  # stored, so the report opens at once
     await audit.record("cli:demo", "demo.seed", f"seeded {DEMO_ORG_NAME}")
     return DemoSeed(
         created=True, logins=logins, password=DEMO_PASSWORD, survey=await _try_link(logins)

@@ -11,6 +11,7 @@ from engage.org.roster_import import import_roster
 from engage.org.units_import import import_units
 from engage.outcomes.outcomes_import import import_outcomes
 from engage.outcomes.visits_import import import_visits
+from engage.reporting.report_inputs import inputs_changed
 from engage.survey.history_import import import_responses
 from engage.survey.items_service import import_items
 from engage.training.completions_import import import_completions
@@ -62,5 +63,6 @@ async def run_import(
             )
         importer = functools.partial(WINDOWED[kind], window_days=window_days)
     summary = await importer(data, progress)
+    await inputs_changed()
     await audit.record(actor, f"import.{kind}", summary.message())
     return summary

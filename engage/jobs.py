@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time
 from engage import clock
 from engage.db.tables import Wave
 from engage.mail import MailNotConfigured
+from engage.reporting.report_store import refresh_linkage
 from engage.settings import Settings
 from engage.survey.mailing import send_invitations, send_reminders
 from engage.survey.pulses import create_due_waves
@@ -43,6 +44,7 @@ class JobReport:
     reminders_sent: int = 0
     training_reminders_sent: int = 0
     mail_failures: int = 0
+    report_computed: bool = False
     notes: list[str] = field(default_factory=list)
 
 
@@ -72,24 +74,31 @@ async def run_due_jobs(settings: Settings, today: date | None = None) -> JobRepo
             report.opened.append(row["id"])
         except WaveError:
             pass
+    await _send_mail(settings, today, now, report)
+    # Last, as it may take a while: the linkage report, if its inputs changed (a wave
+    # closed above, an import, a new day); one worker computes it, the others go on.
+    report.report_computed = await refresh_linkage()
+    return report
+
+
+async def _send_mail(settings: Settings, today: date, now: datetime, report: JobReport) -> None:
     if not settings.smtp_host:
         report.notes.append("email is off (ENGAGE_SMTP_HOST is not set): hand out printed slips")
-        return report
+        return
     if not settings.public_url:
         report.notes.append("email is off: ENGAGE_PUBLIC_URL is not set")
-        return report
+        return
     try:
         invites = await send_invitations(settings)
         reminders = await send_reminders(settings, today, now)
         training = await send_training_reminders(settings, today)
     except MailNotConfigured as exc:
         report.notes.append(str(exc))
-        return report
+        return
     report.invitations_sent = invites.sent
     report.reminders_sent = reminders.sent
     report.training_reminders_sent = training.sent
     report.mail_failures = invites.failed + reminders.failed + training.failed
-    return report
 
 
 async def run_forever(settings: Settings, every_seconds: int = 60) -> None:

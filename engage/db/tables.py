@@ -73,6 +73,24 @@ class OrgSettings(Table, tablename="org_settings"):
     min_group_size = Integer(default=5)
     min_comment_group_size = Integer(default=10)
     default_language = Varchar(length=16, default="en")
+    report_inputs = Integer(default=0)  # bumped whenever a report's input changes
+
+
+class ReportRun(Table, tablename="report_run"):
+    """One computation of an organisation-wide report, for one version of its inputs and
+    one day (``key``): claimed by one worker, then stored done (``payload``) or failed."""
+
+    id = Serial(primary_key=True)
+    key = Varchar(length=128, unique=True)  # kind:inputs_version:as_of
+    kind = Varchar(length=32)
+    inputs_version = Integer()
+    as_of = Date()
+    status = Varchar(length=16, default="pending")  # pending, running, done, failed
+    requested_at = Timestamptz()
+    started_at = Timestamptz(null=True, default=None)
+    finished_at = Timestamptz(null=True, default=None)
+    error = Text(null=True, default=None)
+    payload = Bytea(null=True, default=None)
 
 
 class AuditEvent(Table, tablename="audit_event"):
@@ -307,6 +325,7 @@ ALL_TABLES: tuple[type[Table], ...] = (
     Person,
     User,
     OrgSettings,
+    ReportRun,
     AuditEvent,
     KeyValue,
     SurveyItem,

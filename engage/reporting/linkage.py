@@ -15,12 +15,14 @@ import anyio.to_thread
 import pandas as pd
 
 from engage import clock
-from engage.reporting.linkage_data import load_linkage_input, organisation
+from engage.reporting.fitting_process import in_fitting_process
+from engage.reporting.linkage_data import UnitInfo, load_linkage_input, organisation
 from engage.reporting.training_data import module_titles
 from reports.contract import analysis_data_json, linkage_json
 from reports.stats.linkage import (
     DATASET_SCORE_COLUMNS,
     AnalysisDataset,
+    LinkageInput,
     LinkageReport,
     analysis_dataset,
     build_report,
@@ -67,7 +69,13 @@ async def linkage_report(
     """Compute the report with its JSON object (DESIGN.md's contract)."""
     day = as_of or clock.today()
     data, units = await load_linkage_input(day, seed, bootstrap_reps)
-    report = await anyio.to_thread.run_sync(build_report, data)
+    return await linkage_run(data, units)
+
+
+async def linkage_run(data: LinkageInput, units: UnitInfo) -> LinkageRun:
+    """Fit the report on loaded input (in the fitting process) and shape its JSON."""
+    day, seed, bootstrap_reps = data.as_of, data.seed, data.bootstrap_reps
+    report = await in_fitting_process(build_report, data)
     org = await organisation()
     context = {
         "report": "linkage",
@@ -158,6 +166,11 @@ class AnalysisData:
 async def analysis_data(as_of: date | None = None) -> AnalysisData:
     """The unit-level analysis data set of the linkage report (no model is fitted)."""
     data, units = await load_linkage_input(as_of or clock.today())
+    return await analysis_data_of(data, units)
+
+
+async def analysis_data_of(data: LinkageInput, units: UnitInfo) -> AnalysisData:
+    """The analysis data set of loaded input, with unit codes, names and its context."""
     dataset = await anyio.to_thread.run_sync(analysis_dataset, data)
     frame = dataset.frame.copy()
     frame.insert(0, "unit_code", frame["unit"].map(units.code))

@@ -21,6 +21,7 @@ import pandas as pd
 from engage.db.bulk import executemany, fetch
 from engage.db.tables import Unit, Wave, WaveComment, WaveFigure, WaveTreeUnit
 from engage.org.queries import managed_units
+from engage.reporting.report_inputs import inputs_changed
 from reports.publication import SUM_KEYS, Publication, publish
 from surveys.anonymity import Thresholds
 from surveys.items import ENGAGEMENT_CODES
@@ -186,6 +187,7 @@ async def _publish(engine: Any, wave_id: int) -> Publication:
             for u in publication.units
         ],
     )
+    await inputs_changed()  # the linkage report reads the publications
     with_comments = [u.unit for u in publication.units if u.comments_shown]
     covered = _covered_leaves(with_comments, paths)
     texts = [

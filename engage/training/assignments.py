@@ -21,6 +21,7 @@ from engage.db.tables import (
     Unit,
     User,
 )
+from engage.reporting.report_inputs import inputs_changed
 from surveys.tree import path_ids
 
 MAX_NOTE = 1000
@@ -267,6 +268,7 @@ async def complete(user: CurrentUser, assignment_id: int, reflection: str, today
         .where((TrainingAssignment.id == assignment_id) & (TrainingAssignment.status == "assigned"))
         .run()
     )
+    await inputs_changed()  # the training effects count completions
     await audit.record(
         user.email, "training.completed", f"assignment {assignment_id} ({row['module.code']})"
     )

@@ -11,6 +11,7 @@ from litestar.testing import AsyncTestClient
 
 from engage.app import create_app
 from engage.db.store import DatabaseStore
+from engage.reporting.report_store import refresh_linkage, settle
 from tests.factories import Org, build_small_org
 
 
@@ -32,3 +33,10 @@ async def client(app: Litestar, org: Org) -> AsyncIterator[AsyncTestClient[Any]]
     await DatabaseStore("rate_limit").delete_all()
     async with AsyncTestClient(app=app) as c:
         yield c
+    await settle()  # a report computation a page started ends within the test's loop
+
+
+@pytest.fixture(scope="module")
+async def stored_report(org: Org) -> None:
+    """The linkage report computed and stored, as the background jobs would have."""
+    await refresh_linkage()

@@ -2,26 +2,56 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
 
+from engage import clock
+from engage.reporting.linkage import DEFAULT_REPS, DEFAULT_SEED
 from tests.factories import Org, login
 
 pytestmark = pytest.mark.db
 
 
-async def test_hr_gets_the_linkage_object(client: AsyncTestClient[Any], org: Org) -> None:
+async def test_before_any_report_is_stored_the_api_says_it_is_being_computed(
+    client: AsyncTestClient[Any], org: Org
+) -> None:
     await login(client, org.logins["hr"])
-    res = await client.get("/api/reports/linkage", params={"reps": 100, "as_of": "2026-01-01"})
+    res = await client.get("/api/reports/linkage")
+    assert res.status_code == 503 and res.headers["retry-after"] == "30"
+    assert "being computed" in res.json()["detail"]
+    for _ in range(300):  # the request started the computation in the background
+        await asyncio.sleep(0.1)
+        res = await client.get("/api/reports/linkage")
+        if res.status_code != 503:
+            break
+    assert res.status_code == 200, res.text
+
+
+async def test_hr_gets_the_linkage_object(
+    client: AsyncTestClient[Any], org: Org, stored_report: None
+) -> None:
+    await login(client, org.logins["hr"])
+    res = await client.get("/api/reports/linkage")
     assert res.status_code == 200, res.text
     body = res.json()
     assert {"links", "aggregation", "warnings", "versions"} <= body.keys()
     assert {"alpha", "icc1", "icc2", "rwg_j_median"} <= body["aggregation"].keys()
-    assert body["as_of"] == "2026-01-01" and body["parameters"]["bootstrap_reps"] == 100
+    assert body["as_of"] == clock.today().isoformat()
+    assert body["parameters"]["bootstrap_reps"] == DEFAULT_REPS
     # The small org has no closed waves: the report says so instead of inventing numbers.
     assert any("no unit has a closed wave" in w for w in body["warnings"])
+    # the stored report's own parameters are accepted; any other is refused, named
+    same = {"as_of": clock.today().isoformat(), "seed": DEFAULT_SEED, "reps": DEFAULT_REPS}
+    assert (await client.get("/api/reports/linkage", params=same)).status_code == 200
+    res = await client.get(
+        "/api/reports/linkage", params={"reps": 100, "as_of": "2026-01-01", "seed": 1}
+    )
+    assert res.status_code == 400
+    assert all(f"{p}=" in res.text for p in ("reps", "as_of", "seed"))
+    assert "engage report linkage" in res.text
 
 
 @pytest.mark.parametrize("who", ["regional", "riverside", "employee"])
@@ -55,7 +85,9 @@ async def test_openapi_documents_the_report(client: AsyncTestClient[Any]) -> Non
 DATA_HEADER = "unit_code,unit_name,month,n_respondents,engagement,pct_favourable,enps"
 
 
-async def test_hr_gets_the_analysis_data_set(client: AsyncTestClient[Any], org: Org) -> None:
+async def test_hr_gets_the_analysis_data_set(
+    client: AsyncTestClient[Any], org: Org, stored_report: None
+) -> None:
     await login(client, org.logins["hr"])
     res = await client.get("/api/reports/linkage/data")
     assert res.status_code == 200, res.text
@@ -91,3 +123,30 @@ async def test_openapi_documents_the_data_set(client: AsyncTestClient[Any]) -> N
     assert "AnalysisDataOut" in str(operation["responses"]["200"])
     row = schema["components"]["schemas"]["DataRowOut"]["properties"]
     assert {"unit_code", "month", "n_respondents", "engagement", "outcomes"} <= row.keys()
+
+
+async def test_the_page_shows_the_stored_report_while_updating_and_says_when_it_failed(
+    client: AsyncTestClient[Any], org: Org, stored_report: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engage.reporting import report_store
+    from engage.reporting.report_inputs import inputs_changed
+
+    async def broken(*args: object) -> None:
+        raise RuntimeError("the outcomes table is unreadable")
+
+    await login(client, org.logins["hr"])
+    await inputs_changed()  # say an import happened
+    monkeypatch.setattr(report_store, "load_linkage_input", broken)
+    res = await client.get("/reports/linkage")
+    assert res.status_code == 200 and "updating since" in res.text
+    assert "Engagement and outcomes" in res.text and "In short" in res.text  # the old one
+    for _ in range(300):
+        await asyncio.sleep(0.1)
+        res = await client.get("/reports/linkage")
+        if "could not be computed" in res.text:
+            break
+    assert res.status_code == 200
+    assert "a newer one could not be computed: RuntimeError: the outcomes table is unreadable" in (
+        res.text
+    )
+    assert (await client.get("/reports/linkage.csv")).status_code == 200  # the stored one

@@ -13,6 +13,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from engage.reporting.report_store import refresh_linkage
 from engage.survey.history_import import import_responses
 from surveys.items import ENGAGEMENT_CODES
 from tests.factories import Org, login
@@ -28,7 +29,7 @@ PAGES = {
     "/admin/users": "admin",
     "/api/me": "employee",
     "/api/people": "manager",
-    "/api/reports/linkage?reps=100": "hr",
+    "/api/reports/linkage": "hr",
     "/api/reports/linkage/data": "hr",
     "/api/training/assignments": "manager",
     "/api/training/me": "employee",
@@ -87,6 +88,7 @@ async def wave(org: Org) -> int:
 
     row = await Wave.select(Wave.id).first().run()
     assert row is not None
+    await refresh_linkage()  # the stored report, as the background jobs would compute it
     return int(row["id"])
 
 

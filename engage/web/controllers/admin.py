@@ -18,6 +18,7 @@ from engage.auth.identity import Role
 from engage.auth.passwords import WeakPassword
 from engage.db.tables import OrgSettings, User
 from engage.org.roster_import import normalise_language
+from engage.reporting.report_inputs import inputs_changed
 from engage.web.forms import NewUserForm, SetPasswordForm, SettingsForm
 
 MIN_K = 3
@@ -212,6 +213,7 @@ class AdminController(Controller):
             OrgSettings.default_language: language,
         }
         await OrgSettings.update(values).where(OrgSettings.id == row["id"]).run()
+        await inputs_changed()  # the reports show the name and use the thresholds
         await audit.record(
             current_user(request).email,
             "settings.update",

@@ -9,8 +9,9 @@ from litestar import Controller, Response, get
 from litestar.response import Template
 
 from engage.auth.guards import requires_role
-from engage.reporting.documents import CHECKS, linkage_report_pdf
-from engage.reporting.linkage import analysis_data, dataset_csv, linkage_report, to_csv
+from engage.reporting.documents import CHECKS, linkage_pdf
+from engage.reporting.linkage import dataset_csv, to_csv
+from engage.reporting.report_store import NotReady, StoredLinkage, linkage_for_viewer, ready_linkage
 from reports.charts import report_charts
 from reports.stats.linkage import LinkageReport
 from reports.summary import heading, outcome_title, tell
@@ -23,8 +24,10 @@ def _context(
     names: dict[int, str],
     ancestors: Any,
     titles: Mapping[str, str],
+    stored: StoredLinkage,
 ) -> dict[str, Any]:
     return {
+        "stored": stored,
         "training": training_blocks(report, titles, names),
         "training_note": METHOD_NOTE,
         "signed": signed,
@@ -37,6 +40,16 @@ def _context(
     }
 
 
+def _not_ready(exc: NotReady) -> Response[str]:
+    """A download asked for before any report is stored: say so, and when to come back."""
+    return Response(
+        str(exc) + "\n",
+        status_code=503,
+        media_type="text/plain; charset=utf-8",
+        headers={"Retry-After": "30"},
+    )
+
+
 class ReportPagesController(Controller):
     """Organisation-wide reports for HR and admins."""
 
@@ -46,17 +59,24 @@ class ReportPagesController(Controller):
 
     @get("/linkage", name="report_linkage")
     async def linkage(self) -> Template:
-        """The linkage report with interactive charts."""
-        run = await linkage_report()
+        """The stored linkage report with interactive charts (or why there is none yet)."""
+        stored = await linkage_for_viewer()
+        run = stored.run
+        if run is None:
+            return Template("report_pending.html", context={"stored": stored})
         return Template(
             "report_linkage.html",
-            context=_context(run.report, run.body, run.names, run.ancestors, run.titles),
+            context=_context(run.report, run.body, run.names, run.ancestors, run.titles, stored),
         )
 
     @get("/linkage.pdf", name="report_linkage_pdf")
-    async def pdf(self) -> Response[bytes]:
+    async def pdf(self) -> Response[bytes] | Response[str]:
         """The paginated PDF (cover, contents, page numbers, vector charts)."""
-        _, pdf = await linkage_report_pdf()
+        try:
+            run, _, _ = await ready_linkage()
+        except NotReady as exc:
+            return _not_ready(exc)
+        pdf = await linkage_pdf(run)
         return Response(
             pdf,
             media_type="application/pdf",
@@ -66,7 +86,10 @@ class ReportPagesController(Controller):
     @get("/linkage.csv", name="report_linkage_csv")
     async def linkage_csv(self) -> Response[str]:
         """Every estimate as CSV (one row per outcome and method)."""
-        run = await linkage_report()
+        try:
+            run, _, _ = await ready_linkage()
+        except NotReady as exc:
+            return _not_ready(exc)
         return Response(
             to_csv(run.body),
             media_type="text/csv; charset=utf-8",
@@ -76,7 +99,10 @@ class ReportPagesController(Controller):
     @get("/linkage/data.csv", name="report_linkage_data_csv")
     async def linkage_data_csv(self) -> Response[str]:
         """The unit-level analysis data set the models were fitted on, as CSV."""
-        data = await analysis_data()
+        try:
+            _, data, _ = await ready_linkage()
+        except NotReady as exc:
+            return _not_ready(exc)
         return Response(
             dataset_csv(data),
             media_type="text/csv; charset=utf-8",

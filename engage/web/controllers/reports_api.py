@@ -7,16 +7,14 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, get
+from litestar.exceptions import ServiceUnavailableException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import QueryParameter
 
+from engage import clock
 from engage.auth.guards import requires_role
-from engage.reporting.linkage import (
-    DEFAULT_REPS,
-    DEFAULT_SEED,
-    analysis_data,
-    dataset_json,
-    linkage_report,
-)
+from engage.reporting.linkage import DEFAULT_REPS, DEFAULT_SEED, dataset_json
+from engage.reporting.report_store import NotReady, ready_linkage
 
 
 class LinkOut(msgspec.Struct):
@@ -171,36 +169,74 @@ class ReportsApiController(Controller):
             "Every link of unit engagement with each outcome (Pearson, Spearman, "
             "ICC(2)-corrected r, lagged MixedLM, binomial GLM, Cox, quartile gap), each with "
             "its 95% CI, p-value and Benjamini–Hochberg adjusted p-value, over units with at "
-            "least the minimum group size of respondents. Takes seconds on large organisations."
+            "least the minimum group size of respondents. The report is computed in the "
+            "background whenever its data change (as of today, with the default seed and "
+            "draws) and served from storage: 503 with Retry-After while the first one is "
+            "computed or when it failed (the reason in detail). Other dates, seeds or draws "
+            "are refused (400): `engage report linkage` computes those."
         ),
+        responses={
+            503: ResponseSpec(
+                None, description="No report stored yet: being computed, or failed (why)."
+            )
+        },
     )
     async def linkage(
         self,
         as_of: Annotated[
             date | None,
-            QueryParameter(description="Follow staff to this date (default today)."),
+            QueryParameter(description="Only today (the stored report's date) is accepted."),
         ] = None,
-        seed: Annotated[int, QueryParameter(description="Bootstrap seed.")] = DEFAULT_SEED,
+        seed: Annotated[
+            int | None, QueryParameter(description=f"Only {DEFAULT_SEED} is accepted.")
+        ] = None,
         reps: Annotated[
-            int, QueryParameter(ge=100, le=20_000, description="Bootstrap and permutation draws.")
-        ] = DEFAULT_REPS,
+            int | None, QueryParameter(description=f"Only {DEFAULT_REPS} is accepted.")
+        ] = None,
     ) -> LinkageOut:
-        """Compute the report now (reproducible: same data, seed and draws, same numbers)."""
-        run = await linkage_report(as_of, seed, reps)
+        """The stored report (reproducible: same data, seed and draws, same numbers)."""
+        _only_stored(as_of, seed, reps)
+        try:
+            run, _, _ = await ready_linkage()
+        except NotReady as exc:
+            raise ServiceUnavailableException(str(exc), headers={"Retry-After": "30"}) from exc
         return msgspec.convert(run.body, LinkageOut)
 
     @get(
         "/linkage/data",
         summary="The linkage report's analysis data set: unit × month, above the threshold",
         description=(
-            "Exactly the unit-month numbers the linkage models are fitted on, so every "
-            "estimate can be re-fitted: per analysis unit and month, respondents, mean "
-            "engagement, % favourable and eNPS (only for unit-months with at least the "
-            "wave's minimum group size that the reporting gate shows; null otherwise), and "
-            "each outcome's value and n at the lowest level. Never person-level rows (the "
-            "Cox model's data is left out). The same rows as /reports/linkage/data.csv."
+            "Exactly the unit-month numbers the stored linkage report's models were fitted "
+            "on, so every estimate can be re-fitted: per analysis unit and month, "
+            "respondents, mean engagement, % favourable and eNPS (only for unit-months with "
+            "at least the wave's minimum group size that the reporting gate shows; null "
+            "otherwise), and each outcome's value and n at the lowest level. Never "
+            "person-level rows (the Cox model's data is left out). The same rows as "
+            "/reports/linkage/data.csv; 503 while no report is stored."
         ),
+        responses={503: ResponseSpec(None, description="No report stored yet.")},
     )
     async def linkage_data(self) -> AnalysisDataOut:
-        """The analysis data set now (no model is fitted)."""
-        return msgspec.convert(dataset_json(await analysis_data()), AnalysisDataOut)
+        """The stored report's analysis data set."""
+        try:
+            _, data, _ = await ready_linkage()
+        except NotReady as exc:
+            raise ServiceUnavailableException(str(exc), headers={"Retry-After": "30"}) from exc
+        return msgspec.convert(dataset_json(data), AnalysisDataOut)
+
+
+def _only_stored(as_of: date | None, seed: int | None, reps: int | None) -> None:
+    """Refuse parameters the stored report was not computed with, naming each."""
+    wrong = []
+    if as_of is not None and as_of != clock.today():
+        wrong.append(f"as_of={as_of.isoformat()} (the report is as of {clock.today()})")
+    if seed is not None and seed != DEFAULT_SEED:
+        wrong.append(f"seed={seed} (the report uses {DEFAULT_SEED})")
+    if reps is not None and reps != DEFAULT_REPS:
+        wrong.append(f"reps={reps} (the report uses {DEFAULT_REPS})")
+    if wrong:
+        raise ValidationException(
+            "the linkage report is computed in the background with fixed parameters; "
+            f"not available: {'; '.join(wrong)}. Use `engage report linkage` with "
+            "--as-of, --seed or --reps for others."
+        )

@@ -1,0 +1,241 @@
+"""The linkage report, computed when its inputs change and served from storage.
+
+Every change to what the report is computed from (a wave published, an import, a
+training completion, the organisation's settings) bumps one counter
+(``engage.reporting.report_inputs``). ``refresh_linkage``, run by the background jobs
+every minute and started when someone opens a report that is out of date, computes the
+report for the current counter and day once: the run is claimed in the database (one row
+per version and day, moved from pending to running by one UPDATE), so however many
+workers try, exactly one computes; the fits run in the fitting process. Pages, the API,
+the downloads and ``engage report linkage`` read the newest stored run
+(``stored_linkage``), with whether a newer one is being computed or failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import pickle
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from engage import clock
+from engage.db.bulk import fetch
+from engage.db.tables import ReportRun
+from engage.reporting.linkage import (
+    DEFAULT_REPS,
+    DEFAULT_SEED,
+    AnalysisData,
+    LinkageRun,
+    analysis_data_of,
+    linkage_run,
+)
+from engage.reporting.linkage_data import load_linkage_input
+from engage.reporting.report_inputs import current_inputs
+
+LINKAGE = "linkage"
+#: A run still "running" after this long lost its worker (a crash, a restart), and one
+#: that failed this long ago may have met a passing problem: the next refresh tries again.
+ABANDONED_AFTER = timedelta(minutes=30)
+#: Bumped when what a stored payload holds changes shape: older payloads are recomputed.
+PAYLOAD_FORMAT = 1
+log = logging.getLogger(__name__)
+
+
+def _key(version: int, day: date) -> str:
+    return f"{LINKAGE}:{version}:{day.isoformat()}"
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class StoredLinkage:
+    """The newest stored linkage report and what is happening to it.
+
+    ``run``/``data`` are None when none was ever computed. ``current`` says it was
+    computed from today's inputs; otherwise ``updating_since`` tells when a newer
+    computation started, or ``failure`` why the newest attempt failed.
+    """
+
+    run: LinkageRun | None
+    data: AnalysisData | None
+    computed_at: datetime | None
+    current: bool
+    updating_since: datetime | None
+    failure: str | None
+
+
+async def stored_linkage() -> StoredLinkage:
+    """The newest successfully computed report, and the state of the newest attempt."""
+    version, day = await current_inputs()
+    key = _key(version, day)
+    done = (
+        await ReportRun.select(ReportRun.key, ReportRun.finished_at, ReportRun.payload)
+        .where(ReportRun.kind == LINKAGE, ReportRun.status == "done")
+        .order_by(ReportRun.id, ascending=False)
+        .first()
+        .run()
+    )
+    run = data = None
+    if done is not None:
+        try:
+            # Written by engage into its own database: whoever could plant a payload there
+            # could already change every figure, so reading it trusts nothing new.
+            form, run, data = pickle.loads(done["payload"])  # noqa: S301
+            if form != PAYLOAD_FORMAT:
+                run = data = None
+        except Exception:  # a payload from another version of engage: compute again
+            log.warning("stored linkage report %s could not be read; recomputing", done["key"])
+            run = data = None
+    current = run is not None and done is not None and done["key"] == key
+    attempt = None
+    if not current:
+        attempt = (
+            await ReportRun.select(
+                ReportRun.status, ReportRun.started_at, ReportRun.requested_at, ReportRun.error
+            )
+            .where(ReportRun.key == key)
+            .first()
+            .run()
+        )
+    updating = failure = None
+    if attempt is not None and attempt["status"] in ("pending", "running"):
+        updating = attempt["started_at"] or attempt["requested_at"]
+    elif attempt is not None and attempt["status"] == "failed":
+        failure = str(attempt["error"] or "unknown error")
+    return StoredLinkage(
+        run=run,
+        data=data,
+        computed_at=done["finished_at"] if done is not None and run is not None else None,
+        current=current,
+        updating_since=updating,
+        failure=failure,
+    )
+
+
+async def refresh_linkage() -> bool:
+    """Compute and store the report for today's inputs unless it is stored, being
+    computed elsewhere, or failed on them lately; True when this call made the attempt."""
+    version, day = await current_inputs()
+    key = _key(version, day)
+    now = clock.now()
+    engine = ReportRun._meta.db
+    async with engine.transaction():
+        await fetch(
+            engine,
+            "INSERT INTO report_run (key, kind, inputs_version, as_of, status, requested_at) "
+            "VALUES ({}, {}, {}, {}, 'pending', {}) ON CONFLICT (key) DO NOTHING",
+            key,
+            LINKAGE,
+            version,
+            day,
+            now,
+        )
+    async with engine.transaction():
+        # one UPDATE moves the run to running: of several workers, one gets the row back.
+        # A run abandoned while running, or failed a while ago, may be tried again.
+        claimed = await fetch(
+            engine,
+            "UPDATE report_run SET status = 'running', started_at = {}, error = NULL "
+            "WHERE key = {} AND (status = 'pending' "
+            "OR (status = 'running' AND started_at < {}) "
+            "OR (status = 'failed' AND finished_at < {})) RETURNING id",
+            now,
+            key,
+            now - ABANDONED_AFTER,
+            now - ABANDONED_AFTER,
+        )
+    if not claimed:
+        return False
+    run_id = int(claimed[0]["id"])
+    try:
+        data, units = await load_linkage_input(day, DEFAULT_SEED, DEFAULT_REPS)
+        run = await linkage_run(data, units)
+        dataset = await analysis_data_of(data, units)
+        payload = pickle.dumps((PAYLOAD_FORMAT, run, dataset), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:  # stored as failed, shown with its reason; never a 500
+        log.exception("linkage report %s failed", key)
+        await (
+            ReportRun.update(
+                {
+                    ReportRun.status: "failed",
+                    ReportRun.finished_at: clock.now(),
+                    ReportRun.error: f"{type(exc).__name__}: {exc}"[:2000],
+                }
+            )
+            .where(ReportRun.id == run_id)
+            .run()
+        )
+        return True
+    await (
+        ReportRun.update(
+            {
+                ReportRun.status: "done",
+                ReportRun.finished_at: clock.now(),
+                ReportRun.payload: payload,
+            }
+        )
+        .where(ReportRun.id == run_id)
+        .run()
+    )
+    # Keep the newest report only (and attempts since): storage stays one report's size.
+    await ReportRun.delete().where(ReportRun.kind == LINKAGE, ReportRun.id < run_id).run()
+    return True
+
+
+_kicked: set[asyncio.Task[bool]] = set()
+
+
+def refresh_soon() -> None:
+    """Start ``refresh_linkage`` in the background of this worker (a page found the
+    stored report out of date); the claim makes a second start harmless."""
+    task = asyncio.get_running_loop().create_task(refresh_linkage())
+    _kicked.add(task)
+    task.add_done_callback(_kicked.discard)
+
+
+async def settle() -> None:
+    """Wait for the computations this worker's event loop started (at shutdown)."""
+    loop = asyncio.get_running_loop()
+    while mine := [t for t in _kicked if t.get_loop() is loop]:
+        await asyncio.gather(*mine, return_exceptions=True)
+
+
+async def linkage_for_viewer() -> StoredLinkage:
+    """What a page or API call shows: the stored report; if it is out of date and nobody
+    is computing it, a computation starts in the background (said as updating now)."""
+    stored = await stored_linkage()
+    if stored.current or stored.updating_since is not None or stored.failure is not None:
+        return stored
+    refresh_soon()
+    return dataclasses.replace(stored, updating_since=clock.now())
+
+
+class NotReady(Exception):
+    """No linkage report is stored yet: it is being computed, or its computation failed."""
+
+    def __init__(self, stored: StoredLinkage) -> None:
+        self.stored = stored
+        if stored.failure is not None:
+            text = f"the linkage report could not be computed: {stored.failure}"
+        else:
+            since = stored.updating_since or clock.now()
+            text = (
+                "the linkage report is being computed (since "
+                f"{since.replace(microsecond=0).isoformat()}); try again in a minute"
+            )
+        super().__init__(text)
+
+
+async def ready_linkage() -> tuple[LinkageRun, AnalysisData, StoredLinkage]:
+    """The stored report for a download or the API; ``NotReady`` when there is none yet."""
+    stored = await linkage_for_viewer()
+    if stored.run is None or stored.data is None:
+        raise NotReady(stored)
+    return stored.run, stored.data, stored
+
+
+async def current_linkage() -> StoredLinkage:
+    """The stored report, computed now first if it is out of date and nothing else is
+    computing it (for the command line, which has no background worker to wait for)."""
+    await refresh_linkage()
+    return await stored_linkage()
