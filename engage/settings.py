@@ -40,6 +40,7 @@ class Settings:
     reminder_days: int
     return_window_days: int  # client retention: a return within this many days of a first visit
     today: date | None = None  # ENGAGE_TODAY pins the clock (engage.clock); None: system clock
+    pdf_renders: int = 1  # ENGAGE_PDF_RENDERS: PDFs a worker renders at once (others wait)
 
 
 def _flag(value: str | None, default: bool = False) -> bool:
@@ -58,6 +59,16 @@ def return_window_days(value: str | None) -> int:
             f"ENGAGE_RETURN_WINDOW_DAYS must be a whole number of days from 1 to "
             f"{MAX_RETURN_WINDOW_DAYS}, not {value!r}"
         )
+    return int(text)
+
+
+def pdf_renders(value: str | None) -> int:
+    """``ENGAGE_PDF_RENDERS``: how many PDFs one worker renders at once, 1 to 8 (default 1)."""
+    if value is None or not value.strip():
+        return 1
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 8:
+        raise SettingsError(f"ENGAGE_PDF_RENDERS must be a whole number from 1 to 8, not {value!r}")
     return int(text)
 
 
@@ -96,6 +107,7 @@ def get_settings() -> Settings:
         reminder_days=int(env.get("ENGAGE_REMINDER_DAYS", "3")),
         return_window_days=return_window_days(env.get("ENGAGE_RETURN_WINDOW_DAYS")),
         today=pinned_today(env.get("ENGAGE_TODAY")),
+        pdf_renders=pdf_renders(env.get("ENGAGE_PDF_RENDERS")),
     )
 
 

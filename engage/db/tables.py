@@ -91,6 +91,7 @@ class ReportRun(Table, tablename="report_run"):
     finished_at = Timestamptz(null=True, default=None)
     error = Text(null=True, default=None)
     payload = Bytea(null=True, default=None)
+    pdf = Bytea(null=True, default=None)  # the report's PDF, kept once someone downloads it
 
 
 class AuditEvent(Table, tablename="audit_event"):

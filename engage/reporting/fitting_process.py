@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import atexit
 import multiprocessing
+import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -24,13 +26,28 @@ _pool: ProcessPoolExecutor | None = None
 _lock = threading.Lock()
 
 
+def _follow_parent(parent: int) -> None:
+    """In the fitting process: exit as soon as the process that started it is gone (killed,
+    or stopped without running its exit handlers), so no orphan keeps running."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="follow-parent", daemon=True).start()
+
+
 def _executor() -> ProcessPoolExecutor:
     global _pool
     with _lock:
         if _pool is None:
             # spawn: a fresh interpreter, not a fork of a process with threads and loops
             _pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_follow_parent,
+                initargs=(os.getpid(),),
             )
         return _pool
 

@@ -58,6 +58,7 @@ class StoredLinkage:
 
     run: LinkageRun | None
     data: AnalysisData | None
+    run_id: int | None
     computed_at: datetime | None
     current: bool
     updating_since: datetime | None
@@ -69,7 +70,9 @@ async def stored_linkage() -> StoredLinkage:
     version, day = await current_inputs()
     key = _key(version, day)
     done = (
-        await ReportRun.select(ReportRun.key, ReportRun.finished_at, ReportRun.payload)
+        await ReportRun.select(
+            ReportRun.id, ReportRun.key, ReportRun.finished_at, ReportRun.payload
+        )
         .where(ReportRun.kind == LINKAGE, ReportRun.status == "done")
         .order_by(ReportRun.id, ascending=False)
         .first()
@@ -105,6 +108,7 @@ async def stored_linkage() -> StoredLinkage:
     return StoredLinkage(
         run=run,
         data=data,
+        run_id=int(done["id"]) if done is not None and run is not None else None,
         computed_at=done["finished_at"] if done is not None and run is not None else None,
         current=current,
         updating_since=updating,
@@ -191,6 +195,17 @@ def refresh_soon() -> None:
     task = asyncio.get_running_loop().create_task(refresh_linkage())
     _kicked.add(task)
     task.add_done_callback(_kicked.discard)
+
+
+async def kept_pdf(run_id: int) -> bytes | None:
+    """The PDF of a stored report, if one was rendered already."""
+    row = await ReportRun.select(ReportRun.pdf).where(ReportRun.id == run_id).first().run()
+    return bytes(row["pdf"]) if row and row["pdf"] is not None else None
+
+
+async def keep_pdf(run_id: int, pdf: bytes) -> None:
+    """Keep a stored report's PDF, so the next download is a read."""
+    await ReportRun.update({ReportRun.pdf: pdf}).where(ReportRun.id == run_id).run()
 
 
 async def settle() -> None:

@@ -17,13 +17,14 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+import weakref
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 
-from engage.settings import project_root
+from engage.settings import get_settings, project_root
 
 if TYPE_CHECKING:
     from choreographer import Browser, Tab
@@ -105,6 +106,24 @@ async def html_to_pdf(html: str, images: Mapping[str, bytes] | None = None) -> b
     contents the document may load, beside engage's ``static/`` files.
     """
     return await anyio.to_thread.run_sync(_render, html, dict(images or {}))
+
+
+_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@contextlib.asynccontextmanager
+async def pdf_slot() -> AsyncIterator[None]:
+    """Hold one of the worker's PDF rendering slots (``ENGAGE_PDF_RENDERS``, default 1)
+    while rendering: more requests wait their turn instead of each starting a Chromium
+    and a layout, so memory stays bounded whatever the number of downloads."""
+    loop = asyncio.get_running_loop()
+    slots = _SLOTS.get(loop)
+    if slots is None:
+        slots = _SLOTS[loop] = asyncio.Semaphore(get_settings().pdf_renders)
+    async with slots:
+        yield
 
 
 def chromium_path() -> str | None:

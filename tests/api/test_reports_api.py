@@ -150,3 +150,28 @@ async def test_the_page_shows_the_stored_report_while_updating_and_says_when_it_
         res.text
     )
     assert (await client.get("/reports/linkage.csv")).status_code == 200  # the stored one
+
+
+async def test_the_pdf_is_rendered_once_per_report_and_then_read(
+    client: AsyncTestClient[Any], org: Org, stored_report: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engage.reporting import report_store
+    from engage.web.controllers import reports
+
+    await report_store.refresh_linkage()  # the previous test left a failed newer attempt
+    rendered: list[int] = []
+    original = reports.linkage_pdf
+
+    async def counting(run: Any) -> bytes:
+        rendered.append(1)
+        return await original(run)
+
+    monkeypatch.setenv("ENGAGE_CHROMIUM", "/no/such/browser")  # tables: quick
+    monkeypatch.setattr(reports, "linkage_pdf", counting)
+    await login(client, org.logins["hr"])
+    first = await asyncio.gather(*(client.get("/reports/linkage.pdf") for _ in range(3)))
+    assert [r.status_code for r in first] == [200, 200, 200]
+    assert len(rendered) == 1  # three at once: one renders, the others wait and read it
+    again = await client.get("/reports/linkage.pdf")
+    assert again.content == first[0].content and len(rendered) == 1
+    assert again.content.startswith(b"%PDF")

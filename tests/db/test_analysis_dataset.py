@@ -28,6 +28,7 @@ from engage.org.roster_import import import_roster
 from engage.org.units_import import import_units
 from engage.reporting.linkage import analysis_data, dataset_csv, dataset_json, linkage_report
 from engage.reporting.linkage_data import ENPS_COLUMNS, SCORE_COLUMNS, published_cells
+from engage.reporting.report_store import refresh_linkage
 from engage.survey.history_import import import_responses
 from reports.stats.linkage import ALPHA_COLUMNS, gate_cells
 from surveys.items import ENGAGEMENT_CODES
@@ -290,6 +291,7 @@ async def test_the_downloads_serve_these_rows_to_hr_only(seeded: pd.DataFrame) -
     await set_password("hr@east.test", PASSWORD)
     await set_password("hilltop@east.test", PASSWORD)
     expected = dataset_csv(await analysis_data())
+    await refresh_linkage()  # the stored report the downloads serve, as the jobs compute it
     async with AsyncTestClient(app=create_app()) as client:
         await login(client, "hilltop@east.test")
         for url in ("/reports/linkage/data.csv", "/api/reports/linkage/data"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engage.settings import SettingsError, get_settings, return_window_days
+from engage.settings import SettingsError, get_settings, pdf_renders, return_window_days
 
 
 @pytest.mark.parametrize(("value", "days"), [(None, 90), ("", 90), (" 30 ", 30), ("730", 730)])
@@ -31,3 +31,16 @@ def test_the_setting_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch)
         monkeypatch.delenv("ENGAGE_RETURN_WINDOW_DAYS")
         get_settings.cache_clear()
     assert get_settings().return_window_days == 90
+
+
+@pytest.mark.parametrize(("value", "renders"), [(None, 1), ("", 1), ("3", 3), (" 8 ", 8)])
+def test_pdf_renders(value: str | None, renders: int) -> None:
+    assert pdf_renders(value) == renders
+
+
+@pytest.mark.parametrize("value", ["0", "9", "two", "-1", "1.5"])
+def test_a_bad_pdf_renders_is_a_clear_error(value: str) -> None:
+    with pytest.raises(
+        SettingsError, match="ENGAGE_PDF_RENDERS must be a whole number from 1 to 8"
+    ):
+        pdf_renders(value)

@@ -11,7 +11,15 @@ from litestar.response import Template
 from engage.auth.guards import requires_role
 from engage.reporting.documents import CHECKS, linkage_pdf
 from engage.reporting.linkage import dataset_csv, to_csv
-from engage.reporting.report_store import NotReady, StoredLinkage, linkage_for_viewer, ready_linkage
+from engage.reporting.report_store import (
+    NotReady,
+    StoredLinkage,
+    keep_pdf,
+    kept_pdf,
+    linkage_for_viewer,
+    ready_linkage,
+)
+from engage.web.pdf import pdf_slot
 from reports.charts import report_charts
 from reports.stats.linkage import LinkageReport
 from reports.summary import heading, outcome_title, tell
@@ -73,10 +81,17 @@ class ReportPagesController(Controller):
     async def pdf(self) -> Response[bytes] | Response[str]:
         """The paginated PDF (cover, contents, page numbers, vector charts)."""
         try:
-            run, _, _ = await ready_linkage()
+            run, _, stored = await ready_linkage()
         except NotReady as exc:
             return _not_ready(exc)
-        pdf = await linkage_pdf(run)
+        assert stored.run_id is not None
+        pdf = await kept_pdf(stored.run_id)
+        if pdf is None:
+            async with pdf_slot():  # one render at a time per worker; the others wait …
+                pdf = await kept_pdf(stored.run_id)  # … and find it made meanwhile
+                if pdf is None:
+                    pdf = await linkage_pdf(run)
+                    await keep_pdf(stored.run_id, pdf)
         return Response(
             pdf,
             media_type="application/pdf",

@@ -32,7 +32,7 @@ from engage.survey.waves import (
     participation_counted_at,
     unit_rates,
 )
-from engage.web.pdf import html_to_pdf
+from engage.web.pdf import html_to_pdf, pdf_slot
 from surveys.items import ELEMENTS
 from surveys.participation import RECOUNT_EVERY_HOURS
 
@@ -269,8 +269,10 @@ class WavesController(Controller):
         engine = request.app.template_engine
         assert engine is not None
         html = engine.get_template("wave_sheet.html").render(**context, pdf=True)
+        async with pdf_slot():
+            pdf = await html_to_pdf(html)
         return Response(
-            await html_to_pdf(html),
+            pdf,
             media_type="application/pdf",
             headers={"Content-Disposition": f'inline; filename="slips-wave-{wave_id}.pdf"'},
         )
