@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta
 
 from engage import clock
 from engage.db.bulk import fetch
+from engage.db.engine import current_engine
 from engage.db.tables import ReportRun
 from engage.reporting.linkage import (
     DEFAULT_REPS,
@@ -65,14 +66,40 @@ class StoredLinkage:
     failure: str | None
 
 
+#: The stored report last read by this worker (run id, report, data set): a stored run
+#: never changes, so a page view reads the payload only when a newer run exists.
+_loaded: tuple[object, int, LinkageRun | None, AnalysisData | None] | None = None
+
+
+async def _load(run_id: int, key: str) -> tuple[LinkageRun | None, AnalysisData | None]:
+    global _loaded
+    engine = current_engine()
+    if _loaded is not None and _loaded[0] is engine and _loaded[1] == run_id:
+        return _loaded[2], _loaded[3]
+    row = await ReportRun.select(ReportRun.payload).where(ReportRun.id == run_id).first().run()
+    run = data = None
+    try:
+        # Written by engage into its own database: whoever could plant a payload there
+        # could already change every figure, so reading it trusts nothing new.
+        form, run, data = pickle.loads(row["payload"]) if row else (None, None, None)  # noqa: S301
+        if form != PAYLOAD_FORMAT:
+            run = data = None
+    except Exception:
+        run = data = None
+    if run is None:  # a payload of another version of engage: dropped, so it is recomputed
+        log.warning("stored linkage report %s could not be read; recomputing", key)
+        await ReportRun.delete().where(ReportRun.id == run_id).run()
+        return None, None
+    _loaded = (engine, run_id, run, data)
+    return run, data
+
+
 async def stored_linkage() -> StoredLinkage:
     """The newest successfully computed report, and the state of the newest attempt."""
     version, day = await current_inputs()
     key = _key(version, day)
     done = (
-        await ReportRun.select(
-            ReportRun.id, ReportRun.key, ReportRun.finished_at, ReportRun.payload
-        )
+        await ReportRun.select(ReportRun.id, ReportRun.key, ReportRun.finished_at)
         .where(ReportRun.kind == LINKAGE, ReportRun.status == "done")
         .order_by(ReportRun.id, ascending=False)
         .first()
@@ -80,15 +107,7 @@ async def stored_linkage() -> StoredLinkage:
     )
     run = data = None
     if done is not None:
-        try:
-            # Written by engage into its own database: whoever could plant a payload there
-            # could already change every figure, so reading it trusts nothing new.
-            form, run, data = pickle.loads(done["payload"])  # noqa: S301
-            if form != PAYLOAD_FORMAT:
-                run = data = None
-        except Exception:  # a payload from another version of engage: compute again
-            log.warning("stored linkage report %s could not be read; recomputing", done["key"])
-            run = data = None
+        run, data = await _load(int(done["id"]), str(done["key"]))
     current = run is not None and done is not None and done["key"] == key
     attempt = None
     if not current:

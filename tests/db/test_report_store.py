@@ -121,3 +121,18 @@ async def test_a_run_abandoned_by_its_worker_is_taken_over(org: None) -> None:
     assert updating.updating_since is not None and not updating.current
     assert await refresh_linkage() is True
     assert (await stored_linkage()).current
+
+
+async def test_a_payload_engage_cannot_read_is_dropped_and_computed_again(org: None) -> None:
+    await refresh_linkage()
+    done = await ReportRun.select(ReportRun.id).where(ReportRun.status == "done").first().run()
+    assert done is not None
+    await (
+        ReportRun.update({ReportRun.payload: b"written by another version"})
+        .where(ReportRun.id == done["id"])
+        .run()
+    )
+    report_store._loaded = None  # as in a worker that has not read it yet
+    assert (await stored_linkage()).run is None
+    assert await refresh_linkage() is True
+    assert (await stored_linkage()).current
