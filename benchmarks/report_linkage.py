@@ -37,12 +37,12 @@ from engage.db.migrate import migrate
 from engage.db.tables import Response
 from engage.org.roster_import import import_roster
 from engage.org.units_import import import_units
-from engage.reporting.fitting_process import in_fitting_process
 from engage.reporting.linkage import linkage_report
 from engage.reporting.linkage_data import load_linkage_input
 from engage.reporting.publication import publish_missing
 from engage.reporting.report_inputs import inputs_changed
 from engage.reporting.report_store import refresh_linkage, stored_linkage
+from engage.sidecar import in_fitting_process
 from reports.stats.linkage import build_report
 from surveys.items import ENGAGEMENT_CODES
 

@@ -12,6 +12,7 @@ fails, the PDF still renders, with tables in place of the charts and a note sayi
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from datetime import date
 from pathlib import Path
@@ -22,6 +23,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from engage.reporting.linkage import DEFAULT_REPS, DEFAULT_SEED, LinkageRun, linkage_report
 from engage.settings import project_root
+from engage.sidecar import RENDERING
 from engage.web.pdf import ChartSpec, PdfCharts, html_to_pdf, plotly_js, warm_up
 from reports.charts import as_json, quartile_rows, report_figures
 from reports.summary import heading, outcome_title, tell
@@ -125,26 +127,26 @@ def pdf_html(context: dict[str, Any], svgs: dict[str, str], note: str | None) ->
 
 
 def _pdf_context(run: LinkageRun) -> tuple[dict[str, Any], dict[str, ChartSpec]]:
-    """The page context and the charts to draw, with WeasyPrint loaded meanwhile."""
+    """The page context and the charts to draw."""
     context = _context(run)
-    specs = chart_specs(context["figures"])
-    warm_up()
-    return context, specs
+    return context, chart_specs(context["figures"])
 
 
 async def linkage_pdf(run: LinkageRun, charts: PdfCharts | None = None) -> bytes:
     """The paginated PDF: cover, contents, page numbers, vector charts (or tables).
 
-    The figures are built, and WeasyPrint loaded, in a worker thread while Chromium
-    starts (pass ``charts`` created earlier to start it sooner); Chromium closes while
-    WeasyPrint lays out the pages.
+    The figures are built in a worker thread, and WeasyPrint loaded in the rendering
+    process, while Chromium starts (pass ``charts`` created earlier to start it sooner);
+    Chromium closes while WeasyPrint lays out the pages in that process.
     """
     if charts is None:
         async with PdfCharts() as own:
             return await linkage_pdf(run, own)
+    warming = asyncio.ensure_future(RENDERING.run(warm_up))  # WeasyPrint loads meanwhile
     context, specs = await anyio.to_thread.run_sync(_pdf_context, run)
     svgs, note = await charts.draw(specs)  # and the browser starts closing
     files = {f"chart/{key}.svg": svg.encode("utf-8") for key, svg in svgs.items()}
+    await warming
     return await html_to_pdf(pdf_html(context, svgs, note), images=files)
 
 

@@ -15,9 +15,9 @@ import anyio.to_thread
 import pandas as pd
 
 from engage import clock
-from engage.reporting.fitting_process import in_fitting_process
 from engage.reporting.linkage_data import UnitInfo, load_linkage_input, organisation
 from engage.reporting.training_data import module_titles
+from engage.sidecar import in_fitting_process
 from reports.contract import analysis_data_json, linkage_json
 from reports.stats.linkage import (
     DATASET_SCORE_COLUMNS,

@@ -22,9 +22,8 @@ from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import anyio.to_thread
-
 from engage.settings import get_settings, project_root
+from engage.sidecar import RENDERING
 
 if TYPE_CHECKING:
     from choreographer import Browser, Tab
@@ -100,12 +99,13 @@ def _render(html: str, images: Mapping[str, bytes]) -> bytes:
 
 
 async def html_to_pdf(html: str, images: Mapping[str, bytes] | None = None) -> bytes:
-    """A PDF of ``html`` (CPU-heavy: runs in a worker thread).
+    """A PDF of ``html`` (CPU-heavy: laid out in the rendering sidecar process, so the
+    server's event loop and the people answering do not wait for it).
 
     ``images`` maps paths under :data:`BASE` (such as ``chart/forest.svg``) to file
     contents the document may load, beside engage's ``static/`` files.
     """
-    return await anyio.to_thread.run_sync(_render, html, dict(images or {}))
+    return await RENDERING.run(_render, html, dict(images or {}))
 
 
 _SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (

@@ -10,11 +10,11 @@ import time
 
 import pytest
 
-from engage.reporting.fitting_process import in_fitting_process
+from engage.sidecar import in_fitting_process
 
 CHILD = """
 import asyncio, os, sys
-from engage.reporting.fitting_process import in_fitting_process
+from engage.sidecar import in_fitting_process
 pid = asyncio.run(in_fitting_process(os.getpid))
 print(pid, flush=True)
 sys.stdin.read()  # wait to be killed
@@ -31,18 +31,22 @@ def test_the_fitting_process_exits_when_its_parent_is_killed() -> None:
     parent = subprocess.Popen(
         [sys.executable, "-c", CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
-    assert parent.stdout is not None
-    child = int(parent.stdout.readline())
-    assert os.path.exists(f"/proc/{child}")
-    parent.send_signal(signal.SIGKILL)  # no exit handlers run
-    parent.wait()
-    parent.stdout.close()
-    assert parent.stdin is not None
-    parent.stdin.close()
-    deadline = time.monotonic() + 10
-    while os.path.exists(f"/proc/{child}") and time.monotonic() < deadline:
-        time.sleep(0.1)
-    gone = not os.path.exists(f"/proc/{child}")
-    if not gone:
-        os.kill(child, signal.SIGKILL)
-    assert gone, "the fitting process outlived its parent"
+    assert parent.stdout is not None and parent.stdin is not None
+    try:
+        child = int(parent.stdout.readline())
+        assert os.path.exists(f"/proc/{child}")
+        parent.send_signal(signal.SIGKILL)  # no exit handlers run
+        parent.wait()
+        deadline = time.monotonic() + 10
+        while os.path.exists(f"/proc/{child}") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        gone = not os.path.exists(f"/proc/{child}")
+        if not gone:
+            os.kill(child, signal.SIGKILL)
+        assert gone, "the fitting process outlived its parent"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+        parent.wait()
+        parent.stdout.close()
+        parent.stdin.close()

@@ -1,0 +1,86 @@
+"""CPU-heavy work in processes of their own, off the server's event loop and its GIL.
+
+A report's model fits take seconds of CPU, and a PDF's layout (WeasyPrint, pure Python)
+most of a second. Run in a thread of the web worker they would hold the GIL and slow
+every request, the anonymous answer page included; the fits' recorded warnings would also
+race with anything else using ``warnings.catch_warnings`` (the filters are process-wide).
+Each ``Sidecar`` is one spawned process per engine process, doing its jobs one at a time,
+started on first use, kept, and gone when its parent is (even if killed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def _follow_parent(parent: int) -> None:
+    """In the sidecar: exit as soon as the process that started it is gone (killed, or
+    stopped without running its exit handlers), so no orphan keeps running."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="follow-parent", daemon=True).start()
+
+
+class Sidecar:
+    """One helper process for one kind of work (jobs queue; one runs at a time)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+        atexit.register(self.shutdown)
+
+    def _executor(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                # spawn: a fresh interpreter, not a fork of a process with threads and loops
+                self._pool = ProcessPoolExecutor(
+                    max_workers=1,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_follow_parent,
+                    initargs=(os.getpid(),),
+                )
+            return self._pool
+
+    def shutdown(self) -> None:
+        """Stop the process (at exit, or in tests)."""
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
+
+    async def run(self, function: Callable[..., T], *args: Any) -> T:
+        """``function(*args)`` in the sidecar (both must pickle); a process that died is
+        replaced once."""
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor(), function, *args)
+        except BrokenProcessPool:
+            self.shutdown()
+            return await loop.run_in_executor(self._executor(), function, *args)
+
+
+#: The linkage report's model fits.
+FITTING = Sidecar("fitting")
+#: PDF layout (WeasyPrint).
+RENDERING = Sidecar("rendering")
+
+
+async def in_fitting_process(function: Callable[..., T], *args: Any) -> T:
+    """``function(*args)`` in the fitting process."""
+    return await FITTING.run(function, *args)
