@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import asyncpg
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
@@ -191,6 +192,8 @@ def create_app(settings: Settings | None = None, secret_key: str | None = None) 
         exception_handlers={
             HTTPException: errors.http_error,
             ImportRejected: errors.import_rejected,
+            OverflowError: errors.value_refused,
+            asyncpg.exceptions.DataError: errors.value_refused,
             Exception: errors.server_error,
         },
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),

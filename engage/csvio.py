@@ -337,3 +337,25 @@ class ImportSummary:
 def chunked(items: list[T], size: int) -> list[list[T]]:
     """Split ``items`` into lists of at most ``size`` (for bulk statements)."""
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+#: What a spreadsheet reads as the start of a formula (OWASP, "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    """A cell of a CSV file engage writes for people to open: text that a spreadsheet
+    would run as a formula gets a leading apostrophe; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def export_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """CSV text of ``rows`` under ``header``, every text cell through ``safe_cell``."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([safe_cell(c) for c in header])
+    for row in rows:
+        writer.writerow([safe_cell(c) for c in row])
+    return out.getvalue()

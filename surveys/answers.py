@@ -54,7 +54,9 @@ def parse_submission(
     # CRLF; counted as sent, a full comment would come back as "too long" with every answer
     # in the form again (on a shared kiosk, for the next person to resubmit and see).
     comment = (form.get("comment") or "").replace("\r\n", "\n").strip() or None
-    if comment is not None and len(comment) > MAX_COMMENT:
+    if comment is not None and "\x00" in comment:
+        errors["comment"] = "comment_bad_character"  # text cannot hold it (PostgreSQL)
+    elif comment is not None and len(comment) > MAX_COMMENT:
         errors["comment"] = "comment_too_long"
     if not errors and not answers and enps is None and comment is None:
         errors["form"] = "answer_something"

@@ -32,6 +32,7 @@ UI_KEYS: tuple[str, ...] = (
     "choose_scale",
     "choose_enps",
     "comment_too_long",
+    "comment_bad_character",
     "answer_something",
     "thanks_title",
     "thanks_body",

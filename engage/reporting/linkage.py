@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from collections.abc import Iterator, Mapping
@@ -15,6 +13,7 @@ import anyio.to_thread
 import pandas as pd
 
 from engage import clock
+from engage.csvio import export_csv
 from engage.reporting.linkage_data import UnitInfo, load_linkage_input, organisation
 from engage.reporting.training_data import module_titles
 from engage.sidecar import in_fitting_process
@@ -104,12 +103,10 @@ def to_json(body: dict[str, Any]) -> str:
 def to_csv(body: dict[str, Any]) -> str:
     """The links as CSV, one row per outcome and method, then one per training module and
     outcome (method ``did_twfe``, with ``module``); warnings joined by ' | '."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    rows = []
     for link in body["links"]:
         row = [link.get(c, "") for c in CSV_COLUMNS[:-1]]
-        writer.writerow(["" if v is None else v for v in row] + [" | ".join(link["warnings"])])
+        rows.append(["" if v is None else v for v in row] + [" | ".join(link["warnings"])])
     for effect in body.get("training_effects", []):
         values = {
             **effect,
@@ -120,8 +117,8 @@ def to_csv(body: dict[str, Any]) -> str:
             ),
         }
         row = [values.get(c, "") for c in CSV_COLUMNS[:-1]]
-        writer.writerow(["" if v is None else v for v in row] + [" | ".join(effect["warnings"])])
-    return out.getvalue()
+        rows.append(["" if v is None else v for v in row] + [" | ".join(effect["warnings"])])
+    return export_csv(CSV_COLUMNS, rows)
 
 
 #: What the analysis data set leaves out, and how to re-fit from it (CSV readers: README).
@@ -201,17 +198,16 @@ def dataset_csv(data: AnalysisData) -> str:
     """The analysis data set as CSV (floats written exactly, so re-fits give the same numbers)."""
     columns = data.columns
     counts = {"n_respondents", *(n for _, n in data.dataset.columns.values() if n)}
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    for row in data.frame[columns].itertuples(index=False):
-        writer.writerow(
+    return export_csv(
+        columns,
+        (
             [
                 v if c in ("unit_code", "unit_name", "month") else _cell(v, c in counts)
                 for c, v in zip(columns, row, strict=True)
             ]
-        )
-    return out.getvalue()
+            for row in data.frame[columns].itertuples(index=False)
+        ),
+    )
 
 
 def dataset_json(data: AnalysisData) -> dict[str, Any]:

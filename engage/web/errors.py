@@ -78,6 +78,23 @@ def import_rejected(request: Request[Any, Any, Any], exc: ImportRejected) -> Res
     )
 
 
+#: What a database refuses to hold: a number beyond its integers (SQLite from 2^63,
+#: PostgreSQL from 2^31 for ids), or text with a NUL (PostgreSQL).
+OUT_OF_RANGE = (
+    "a value in the request cannot be stored: a number is out of range (ids and counts "
+    "are whole numbers below 2,147,483,648) or a text holds a NUL character"
+)
+
+
+def value_refused(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A value the database cannot hold (the request's transaction is rolled back): a
+    clear 400 instead of a server error."""
+    request.logger.warning(
+        "refused a value on %s %s: %s", request.method, loggable_path(request), type(exc).__name__
+    )
+    return http_error(request, ValidationException(OUT_OF_RANGE))
+
+
 def server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Unexpected failures: logged by Litestar, shown without internals."""
     request.logger.exception("unhandled error on %s %s", request.method, loggable_path(request))

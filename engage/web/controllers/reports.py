@@ -107,7 +107,7 @@ class ReportPagesController(Controller):
             return _not_ready(exc)
         return Response(
             to_csv(run.body),
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",
             headers={"Content-Disposition": 'attachment; filename="linkage.csv"'},
         )
 
@@ -120,6 +120,6 @@ class ReportPagesController(Controller):
             return _not_ready(exc)
         return Response(
             dataset_csv(data),
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",
             headers={"Content-Disposition": 'attachment; filename="linkage-data.csv"'},
         )
