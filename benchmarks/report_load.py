@@ -19,50 +19,16 @@ import argparse
 import asyncio
 import os
 import sqlite3
-import statistics
-import subprocess
-import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 import httpx
+from demo_server import login, p95, seeded_demo, served, summary, timed
 
 from engage import clock
-from engage.demo import DEMO_PASSWORD
 from engage.demo_data import demo_logins
 
 os.environ.setdefault("ENGAGE_SECRET_KEY", "benchmark-secret-0123456789abcdef0123456789")
-
-
-def login(client: httpx.Client, email: str) -> None:
-    client.get("/login")
-    token = client.cookies["engage_csrf"]
-    client.post(
-        "/login",
-        data={"email": email, "password": DEMO_PASSWORD, "next": "/", "_csrf_token": token},
-    ).raise_for_status()
-
-
-def timed(client: httpx.Client, path: str, count: int) -> list[float]:
-    client.get(path).raise_for_status()  # warm
-    out = []
-    for _ in range(count):
-        start = time.perf_counter()
-        client.get(path).raise_for_status()
-        out.append((time.perf_counter() - start) * 1000)
-    return out
-
-
-def p95(ms: list[float]) -> float:
-    ordered = sorted(ms)
-    return ordered[int(0.95 * (len(ordered) - 1))]
-
-
-def line(label: str, ms: list[float], floor: float | None = None) -> None:
-    ratio = f"   {p95(ms) / floor:5.1f}× floor p95" if floor else ""
-    print(f"  {label:<52} p50 {statistics.median(ms):8.1f} ms   p95 {p95(ms):8.1f} ms{ratio}")
 
 
 def answer_link(database: str) -> str:
@@ -101,41 +67,21 @@ def main() -> None:
     parser.add_argument("--database", default=None)
     parser.add_argument("--port", type=int, default=8741)
     args = parser.parse_args()
-    database = args.database or str(Path(tempfile.mkdtemp()) / "demo.sqlite3")
-    env = {**os.environ, "ENGAGE_DATABASE_URL": database}
-    subprocess.run(
-        [sys.executable, "-m", "engage", "demo", "--no-serve"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    database, env = seeded_demo(args.database)
     link = answer_link(database)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "engage", "serve", "--port", str(args.port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{args.port}"
-    try:
-        for _ in range(150):
-            try:
-                httpx.get(f"{base}/livez")
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
+    with served(env, args.port) as base:
         hr = {x.role: x.email for x in demo_logins(clock.today())}["hr"]
         print(f"demo organisation, SQLite, one worker; {args.requests} sequential requests each")
         with httpx.Client(base_url=base, timeout=300) as client:
             floor = p95(timed(client, "/livez", args.requests))
-            line("GET /livez (floor)", timed(client, "/livez", args.requests))
+            summary("GET /livez (floor)", timed(client, "/livez", args.requests))
             login(client, hr)
-            line(
+            summary(
                 "GET /reports/linkage (stored, current)",
                 timed(client, "/reports/linkage", args.requests),
                 floor,
             )
-            line(
+            summary(
                 "GET /api/reports/linkage (stored, current)",
                 timed(client, "/api/reports/linkage", args.requests),
                 floor,
@@ -145,10 +91,10 @@ def main() -> None:
             print(
                 f"  {'first PDF download (rendered)':<52} {(time.perf_counter() - start) * 1000:8.0f} ms"
             )
-            line("later PDF downloads (kept)", timed(client, "/reports/linkage.pdf", 20))
+            summary("later PDF downloads (kept)", timed(client, "/reports/linkage.pdf", 20))
         with httpx.Client(base_url=base, timeout=300) as person:
             idle = timed(person, link, args.requests)
-            line("GET answer page, idle", idle)
+            summary("GET answer page, idle", idle)
             stop = threading.Event()
             workers = [
                 threading.Thread(
@@ -163,11 +109,8 @@ def main() -> None:
             while time.monotonic() < deadline:
                 busy += timed(person, link, 10)
             stop.set()
-            line("GET answer page, 4 PDFs + 4 recomputing", busy)
+            summary("GET answer page, 4 PDFs + 4 recomputing", busy)
             print(f"  answer page p95 under load / idle: {p95(busy) / p95(idle):5.1f}× (aim ≤ 2×)")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 if __name__ == "__main__":

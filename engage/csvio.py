@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 
 #: Called as progress(stage, done, total) while a long import runs.
 Progress = Callable[[str, int, int], None]
@@ -48,6 +48,10 @@ class ImportRejected(Exception):
         self.errors = list(errors)
         self.total = total if total is not None else len(self.errors)
         super().__init__(self.summary())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # rebuilt from its parts when it crosses a process boundary (a helper's import)
+        return (ImportRejected, (self.what, self.errors, self.total))
 
     def summary(self, limit: int = 20) -> str:
         """A readable message listing the first ``limit`` problems."""

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import os
+import tempfile
 from collections.abc import Awaitable, Callable
+from datetime import date
+from pathlib import Path
 
-from engage import audit
+from engage import audit, clock
 from engage.csvio import ImportSummary, Progress
+from engage.db.engine import configure, current_url
 from engage.org.roster_import import import_roster
 from engage.org.units_import import import_units
 from engage.outcomes.outcomes_import import import_outcomes
 from engage.outcomes.visits_import import import_visits
 from engage.reporting.report_inputs import inputs_changed
+from engage.sidecar import IMPORTING
 from engage.survey.history_import import import_responses
 from engage.survey.items_service import import_items
 from engage.training.completions_import import import_completions
@@ -39,6 +46,42 @@ class UnknownImport(ValueError):
 
 class UnsupportedOption(ValueError):
     """An option was given to an import that does not take it."""
+
+
+#: Files at least this large are imported in a fresh helper process: parsing millions of
+#: cells leaves a long-lived worker holding their memory (refused or not), and the event
+#: loop free for everyone else meanwhile. Smaller ones are quicker in the worker itself.
+APART_FROM_BYTES = 2 * 1024 * 1024
+
+
+async def run_upload(
+    kind: str, data: bytes, actor: str, *, window_days: int | None = None
+) -> ImportSummary:
+    """``run_import`` for an upload: a large file goes through a temporary file to a fresh
+    process (``APART_FROM_BYTES``), which gives all its memory back when it ends."""
+    url = current_url()
+    if len(data) < APART_FROM_BYTES or url is None:
+        return await run_import(kind, data, actor, window_days=window_days)
+    handle, name = tempfile.mkstemp(prefix="engage-import-", suffix=".csv")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        del data
+        return await IMPORTING.run(
+            _import_file, url, clock.pinned_day(), kind, name, actor, window_days
+        )
+    finally:
+        os.unlink(name)
+
+
+def _import_file(
+    url: str, day: date | None, kind: str, path: str, actor: str, window_days: int | None
+) -> ImportSummary:
+    """In the importing process: the same database and day, the file read, imported."""
+    configure(url)
+    clock.pin(day)
+    data = Path(path).read_bytes()
+    return asyncio.run(run_import(kind, data, actor, window_days=window_days))
 
 
 async def run_import(

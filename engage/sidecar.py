@@ -39,8 +39,10 @@ def _follow_parent(parent: int) -> None:
 class Sidecar:
     """One helper process for one kind of work (jobs queue; one runs at a time)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, fresh: bool = False) -> None:
+        """``fresh``: a new process for every job, so all its memory goes when it ends."""
         self.name = name
+        self.fresh = fresh
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         atexit.register(self.shutdown)
@@ -54,6 +56,7 @@ class Sidecar:
                     mp_context=multiprocessing.get_context("spawn"),
                     initializer=_follow_parent,
                     initargs=(os.getpid(),),
+                    max_tasks_per_child=1 if self.fresh else None,
                 )
             return self._pool
 
@@ -79,6 +82,8 @@ class Sidecar:
 FITTING = Sidecar("fitting")
 #: PDF layout (WeasyPrint).
 RENDERING = Sidecar("rendering")
+#: Large imports: parsing millions of cells leaves a process holding its memory.
+IMPORTING = Sidecar("importing", fresh=True)
 
 
 async def in_fitting_process(function: Callable[..., T], *args: Any) -> T:

@@ -87,7 +87,9 @@ def configure(url: str) -> Engine[Any]:
     from engage.db import piccolo_conf
     from engage.db.tables import ALL_TABLES
 
+    global _url
     target = parse_database_url(url)
+    _url = url
     if target.kind == "sqlite":
         assert target.sqlite_path is not None
         prepare_sqlite_file(target.sqlite_path)
@@ -99,6 +101,14 @@ def configure(url: str) -> Engine[Any]:
 
     Migration._meta.db = engine
     return engine
+
+
+_url: str | None = None
+
+
+def current_url() -> str | None:
+    """The database URL ``configure`` was given (for a helper process to connect to)."""
+    return _url
 
 
 def current_engine() -> Engine[Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -148,3 +150,35 @@ async def test_upload_page_explains_and_imports_both_files(
     response = await upload("visits", b"client_id,unit_id,visited_on\nk9,NOPE,2024-01-01\n")
     assert response.status_code == 422
     assert "row 2, column unit_id: unknown unit &#39;NOPE&#39;" in response.text
+
+
+async def test_a_large_upload_is_imported_in_a_process_of_its_own(
+    client: AsyncTestClient[Any], org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every upload counts as large here: parsed in a fresh helper process, which gives its
+    # memory back when it ends; answers, refusals and the audit are the same.
+    import os
+
+    from engage import imports
+
+    seen: list[int] = []
+    monkeypatch.setattr(imports, "APART_FROM_BYTES", 0)
+    run = imports.IMPORTING.run
+
+    async def counting(function: Any, *args: Any) -> Any:
+        seen.append(os.getpid())
+        return await run(function, *args)
+
+    monkeypatch.setattr(imports.IMPORTING, "run", counting)
+    await login(client, org.logins["hr"])
+    bad = b"unit_id,month,metric,value,n\nNOPE,2024-01,csat,4,\n"
+    response = await api_post(client, "/api/imports/outcomes", bad)
+    assert response.status_code == 422  # the refusal crossed the process boundary intact
+    assert response.json()["errors"][0]["column"] == "unit_id"
+    before = await ClientMetric.count().run()
+    response = await api_post(client, "/api/imports/visits", VISITS)
+    assert response.status_code == 200, response.text
+    assert "within 90 days" in response.json()["message"]
+    assert await ClientMetric.count().run() >= before
+    assert len(seen) == 2
+    assert not list(Path(tempfile.gettempdir()).glob("engage-import-*"))  # files removed

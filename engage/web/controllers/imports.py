@@ -16,7 +16,7 @@ from litestar.response import Template
 
 from engage.auth.guards import current_user, requires_role
 from engage.csvio import ImportRejected
-from engage.imports import IMPORTERS, WINDOWED, run_import
+from engage.imports import IMPORTERS, WINDOWED, run_upload
 from engage.settings import MAX_RETURN_WINDOW_DAYS, get_settings
 from engage.web.forms import UploadForm
 
@@ -129,7 +129,7 @@ class ImportPagesController(Controller):
         if problem:
             return _page(400, kind=kind, filename=data.file.filename, errors=[problem], total=1)
         try:
-            summary = await run_import(
+            summary = await run_upload(
                 kind, content, current_user(request).email, window_days=window_days
             )
         except ImportRejected as exc:
@@ -195,7 +195,7 @@ class ImportsApiController(Controller):
             )
         if not body:
             raise ValidationException("the request body is empty: send the CSV file as the body")
-        summary = await run_import(kind, body, current_user(request).email, window_days=window_days)
+        summary = await run_upload(kind, body, current_user(request).email, window_days=window_days)
         return ImportResult(
             kind=summary.kind,
             rows=summary.rows,
