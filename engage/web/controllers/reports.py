@@ -9,6 +9,7 @@ from litestar import Controller, Response, get
 from litestar.response import Template
 
 from engage.auth.guards import requires_role
+from engage.db.engine import current_engine
 from engage.reporting.documents import CHECKS, linkage_pdf
 from engage.reporting.linkage import dataset_csv, to_csv
 from engage.reporting.report_store import (
@@ -34,8 +35,26 @@ def _context(
     titles: Mapping[str, str],
     stored: StoredLinkage,
 ) -> dict[str, Any]:
+    """The page's context; all but ``stored`` is built once per stored report and worker
+    (charts for thousands of units take a while, and a stored report never changes)."""
+    global _built
+    key = (current_engine(), stored.run_id)
+    if _built is None or _built[0] != key:
+        _built = (key, _report_context(report, body, names, ancestors, titles))
+    return {"stored": stored, **_built[1]}
+
+
+_built: tuple[tuple[object, int | None], dict[str, Any]] | None = None
+
+
+def _report_context(
+    report: LinkageReport,
+    body: dict[str, Any],
+    names: dict[int, str],
+    ancestors: Any,
+    titles: Mapping[str, str],
+) -> dict[str, Any]:
     return {
-        "stored": stored,
         "training": training_blocks(report, titles, names),
         "training_note": METHOD_NOTE,
         "signed": signed,
