@@ -172,9 +172,12 @@ def _share_secret(secret: str) -> None:
 def serve(host: str | None, port: int | None, workers: int) -> None:
     """Serve the web application (applies migrations first)."""
     from engage.db.engine import parse_database_url
-    from engage.settings import get_settings
+    from engage.settings import get_settings, mail_problem
 
     settings = get_settings()
+    problem = mail_problem(settings)
+    if problem:
+        _fail(problem)
     target = parse_database_url(settings.database_url)
     if workers > 1 and target.kind == "sqlite":
         err.print(

@@ -111,6 +111,18 @@ def get_settings() -> Settings:
     )
 
 
+def mail_problem(settings: Settings) -> str | None:
+    """Why email as configured cannot work, or None: SMTP without the public address would
+    open waves and mail nobody, silently."""
+    if settings.smtp_host and not settings.public_url:
+        return (
+            "ENGAGE_SMTP_HOST is set but ENGAGE_PUBLIC_URL is not: invitation emails need the "
+            "address people open their link at (for example https://survey.example.com). "
+            "Set ENGAGE_PUBLIC_URL, or unset ENGAGE_SMTP_HOST to hand out printed slips only."
+        )
+    return None
+
+
 def project_root() -> Path:
     """The folder holding ``static/`` (the source checkout or the installed package root)."""
     return Path(__file__).resolve().parent.parent

@@ -137,6 +137,23 @@ def test_a_bad_return_window_setting_is_a_clear_error(
     assert "ENGAGE_RETURN_WINDOW_DAYS must be a whole number of days from 1 to 730" in out
 
 
+def test_serve_refuses_email_without_the_public_address(
+    dbfile: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engage.settings import get_settings
+
+    monkeypatch.setenv("ENGAGE_SMTP_HOST", "smtp.example.com")
+    monkeypatch.delenv("ENGAGE_PUBLIC_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        code, out = invoke("serve", "-d", dbfile)
+    finally:
+        monkeypatch.delenv("ENGAGE_SMTP_HOST")
+        get_settings.cache_clear()
+    assert code == 1  # before serving anything: a wave would open and mail nobody
+    assert "ENGAGE_SMTP_HOST is set but ENGAGE_PUBLIC_URL is not" in " ".join(out.split())
+
+
 def test_missing_file_is_a_clear_error(dbfile: str) -> None:
     code, out = invoke("import", "roster", "/no/such/roster.csv", "-d", dbfile)
     assert code == 2
