@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
@@ -77,6 +77,11 @@ class ErrorCollector:
         self.total += 1
         if len(self.errors) < MAX_ERRORS:
             self.errors.append(RowError(row, column, reason))
+
+    def need_rows(self, rows: Sized, noun: str) -> None:
+        """Record the one problem of a file with a header and nothing under it."""
+        if not rows:
+            self.add(None, None, f"the file has a header but no {noun}")
 
     def count_more(self, n: int) -> None:
         """Count ``n`` further problems that are not listed (beyond the cap)."""

@@ -174,8 +174,7 @@ def validate_roster(
             rows.append(
                 RosterRow(row_no, emp, name, unit, hired_on, email, role, language, left_on)
             )
-    if not table.rows:
-        errors.add(None, None, "the file has a header but no people")
+    errors.need_rows(table.rows, "people")
     errors.raise_if_any(WHAT)
     return rows, present
 

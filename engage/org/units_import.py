@@ -56,8 +56,7 @@ def validate_units(data: bytes, existing: dict[str, UnitRow]) -> list[UnitRow]:
             ok = False
         if ok:
             in_file[code] = (row_no, UnitRow(code, name, parent or None))
-    if not table.rows:
-        errors.add(None, None, "the file has a header but no units")
+    errors.need_rows(table.rows, "units")
     errors.raise_if_any(WHAT)
 
     merged: dict[str, UnitRow] = dict(existing)

@@ -167,8 +167,7 @@ def validate_outcomes(data: bytes, unit_ids: dict[str, int], today: date) -> lis
         if ok:
             assert month is not None and value is not None
             rows.append(MetricRow(unit_ids[code], month, metric, value, n, "outcomes"))
-    if not table.rows:
-        errors.add(None, None, "the file has a header but no rows")
+    errors.need_rows(table.rows, "rows")
     errors.raise_if_any(WHAT)
     return rows
 

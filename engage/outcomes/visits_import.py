@@ -70,9 +70,8 @@ def check_visits(
     """
     table = read_csv_columns(data, WHAT, REQUIRED, progress=progress, stage="reading visits.csv")
     errors = ErrorCollector()
-    if not table.rows:
-        errors.add(None, None, "the file has a header but no visits")
-        errors.raise_if_any(WHAT)
+    errors.need_rows(table.rows, "visits")
+    errors.raise_if_any(WHAT)
     if progress:
         progress("checking visits", 0, 3)
     row_numbers = np.asarray(table.rows, dtype=np.int64)

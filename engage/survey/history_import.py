@@ -122,8 +122,7 @@ async def import_responses(data: bytes, progress: Progress | None = None) -> Imp
     for response in responses.values():
         if not response.values and response.enps is None and response.comment is None:
             errors.add(response.first_row, None, "the response has no answers at all")
-    if not table.rows:
-        errors.add(None, None, "the file has a header but no responses")
+    errors.need_rows(table.rows, "responses")
     waves = sorted({w for w, _ in responses})
     already = {
         r["opens_on"]

@@ -75,8 +75,7 @@ async def import_items(data: bytes, progress: Progress | None = None) -> ImportS
                 "language",
                 f"new item {code} needs an English text (the fallback language)",
             )
-    if not table.rows:
-        errors.add(None, None, "the file has a header but no items")
+    errors.need_rows(table.rows, "items")
     errors.raise_if_any(WHAT)
     engine = SurveyItem._meta.db
     position = await _next_position()

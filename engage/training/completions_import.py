@@ -69,6 +69,7 @@ async def import_completions(data: bytes, progress: Progress | None = None) -> I
             seen[key] = row_no
         if person is not None and code in modules and done is not None and done <= today:
             wanted.append((int(person["id"]), int(person["unit"]), modules[code], done))
+    errors.need_rows(table.rows, "completions")
     errors.raise_if_any(WHAT)
     created = updated = unchanged = 0
     engine = TrainingAssignment._meta.db

@@ -130,6 +130,7 @@ def _plan(data: bytes, stored: dict[str, dict[str, object]]) -> dict[str, _Plann
             reason = check_url(text.url, fmt)
             if reason:
                 errors.add(plan.first_row, "url", f"module {code} ({text.language}): {reason}")
+    errors.need_rows(table.rows, "modules")
     errors.raise_if_any(WHAT)
     for code, plan in planned.items():
         old = stored.get(code, {})

@@ -747,3 +747,28 @@ async def test_a_drag_filled_parent_column_is_rejected_on_every_engine() -> None
     exc = await assert_rejected_unchanged(import_units, units_csv(*rows))
     assert [(e.row, e.column) for e in exc.errors] == [(101, "parent_id")]
     assert "'U99' would be 101 levels deep" in exc.errors[0].reason
+
+
+@pytest.mark.parametrize(
+    ("kind", "header"),
+    [
+        ("units", "unit_id,name,parent_id"),
+        ("roster", "employee_id,name,unit_id,hired_on"),
+        ("responses", "wave,unit_id,respondent,E01"),
+        ("items", "code,language,text"),
+        ("outcomes", "unit_id,month,metric,value,n"),
+        ("visits", "client_id,unit_id,visited_on"),
+        ("modules", "code,language,title"),
+        ("completions", "employee_id,module,completed_on"),
+    ],
+)
+async def test_every_kind_refuses_a_file_with_only_a_header(kind: str, header: str) -> None:
+    from engage.csvio import ImportRejected
+    from engage.imports import IMPORTERS, run_import
+
+    assert kind in IMPORTERS
+    before = await snapshot()
+    with pytest.raises(ImportRejected) as caught:
+        await run_import(kind, (header + "\n").encode(), "hr@example.com")
+    assert "the file has a header but no" in str(caught.value)
+    assert await snapshot() == before
