@@ -13,9 +13,9 @@ from __future__ import annotations
 import asyncio
 import atexit
 import multiprocessing
+import multiprocessing.connection
 import os
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -26,11 +26,18 @@ T = TypeVar("T")
 
 def _follow_parent(parent: int) -> None:
     """In the sidecar: exit as soon as the process that started it is gone (killed, or
-    stopped without running its exit handlers), so no orphan keeps running."""
+    stopped without running its exit handlers), so no orphan keeps running.
+
+    Waits on the parent's sentinel (a pipe that reads as closed once the parent is gone)
+    rather than polling with sleeps, which also holds under a shifted clock (libfaketime).
+    """
+    started_by = multiprocessing.parent_process()
 
     def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
+        if started_by is not None:
+            multiprocessing.connection.wait([started_by.sentinel])
+        elif os.getppid() != parent:  # pragma: no cover - spawn always has a parent
+            return
         os._exit(0)
 
     threading.Thread(target=watch, name="follow-parent", daemon=True).start()
