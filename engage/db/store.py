@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 from litestar.stores.base import NamespacedStore
@@ -35,7 +36,9 @@ class DatabaseStore(NamespacedStore):
         return DatabaseStore(f"{self.namespace}:{namespace}")
 
     def _key(self, key: str) -> str:
-        return f"{self.namespace}:{key}"
+        # Keys are stored hashed: a session id read from the database (or a backup) does not
+        # open anyone's session, and rate-limit keys show no address.
+        return f"{self.namespace}:{hashlib.sha256(key.encode()).hexdigest()}"
 
     async def set(
         self, key: str, value: str | bytes, expires_in: int | timedelta | None = None

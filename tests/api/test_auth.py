@@ -228,3 +228,14 @@ async def test_protective_headers(client: AsyncTestClient[Any]) -> None:
     assert response.headers["x-content-type-options"] == "nosniff"
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     assert "unsafe-inline" not in response.headers["content-security-policy"]
+
+
+async def test_the_database_holds_no_usable_session_id(
+    client: AsyncTestClient[Any], org: Org
+) -> None:
+    # Someone reading the kv_store (or a backup) must not find a cookie value to replay.
+    await login(client, org.logins["hr"])
+    cookie = client.cookies["engage_session"]
+    rows = await KeyValue.select(KeyValue.key).where(KeyValue.key.like("sessions:%")).run()
+    assert rows and all(cookie not in str(r["key"]) for r in rows)
+    assert (await client.get("/api/me")).status_code == 200  # the session still works
