@@ -347,20 +347,23 @@ async def save_text(code: str, text: ModuleText, actor: str) -> str:
     if problems:
         raise CatalogueError("; ".join(problems))
     assert language is not None
-    new = await _upsert_text(
+    state = await _upsert_text(
         int(row["id"]),
         ModuleText(language, text.title.strip(), text.summary.strip(), text.url.strip()),
     )
-    await audit.record(
-        actor, "training.module_edited", f"{code}: {'added' if new else 'changed'} {language} text"
-    )
+    await audit.record(actor, "training.module_edited", f"{code}: {state} {language} text")
     return language
 
 
-async def _upsert_text(module_id: int, text: ModuleText) -> bool:
-    """Store one language version; True when it was new."""
+async def _upsert_text(module_id: int, text: ModuleText) -> str:
+    """Store one language version: "added", "changed" or "unchanged"."""
     existing = (
-        await TrainingModuleText.select(TrainingModuleText.id)
+        await TrainingModuleText.select(
+            TrainingModuleText.id,
+            TrainingModuleText.title,
+            TrainingModuleText.summary,
+            TrainingModuleText.url,
+        )
         .where(
             (TrainingModuleText.module == module_id)
             & (TrainingModuleText.language == text.language)
@@ -378,7 +381,13 @@ async def _upsert_text(module_id: int, text: ModuleText) -> bool:
                 url=text.url,
             )
         ).run()
-        return True
+        return "added"
+    if (existing["title"], existing["summary"], existing["url"]) == (
+        text.title,
+        text.summary,
+        text.url,
+    ):
+        return "unchanged"
     await (
         TrainingModuleText.update(
             {
@@ -390,7 +399,7 @@ async def _upsert_text(module_id: int, text: ModuleText) -> bool:
         .where(TrainingModuleText.id == existing["id"])
         .run()
     )
-    return False
+    return "changed"
 
 
 async def set_retired(code: str, retired: bool, actor: str) -> None:

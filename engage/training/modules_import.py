@@ -157,6 +157,7 @@ async def import_modules(data: bytes, progress: Progress | None = None) -> Impor
                 "duration_minutes": minutes,
                 "format": plan.shared["format"][1].lower(),
             }
+            changed = False
             if code in stored:
                 module_id = int(str(stored[code]["id"]))
                 if any(stored[code][k] != v for k, v in values.items()):
@@ -167,9 +168,7 @@ async def import_modules(data: bytes, progress: Progress | None = None) -> Impor
                         .where(TrainingModule.id == module_id)
                         .run()
                     )
-                    updated += 1
-                else:
-                    unchanged += 1
+                    changed = True
             else:
                 module_id = (
                     await TrainingModule.insert(
@@ -177,8 +176,12 @@ async def import_modules(data: bytes, progress: Progress | None = None) -> Impor
                     ).run()
                 )[0]["id"]
                 created += 1
-            for text in plan.texts:
-                await _upsert_text(module_id, text)
+            for text in plan.texts:  # a new title or summary is a change of the module too
+                changed = await _upsert_text(module_id, text) != "unchanged" or changed
+            if code in stored:
+                updated, unchanged = (
+                    (updated + 1, unchanged) if changed else (updated, unchanged + 1)
+                )
     return ImportSummary(
         kind="modules",
         rows=rows,

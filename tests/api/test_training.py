@@ -316,6 +316,11 @@ async def test_imports_of_modules_and_completions(client: AsyncTestClient[Any], 
     response = await client.post("/api/imports/modules", content=good, headers=headers)
     assert response.status_code == 200, response.text
     assert await TrainingModule.exists().where(TrainingModule.code == "phone-manner").run()
+    again = await client.post("/api/imports/modules", content=good, headers=headers)
+    assert (again.json()["updated"], again.json()["unchanged"]) == (0, 1)
+    retitled = good.replace("Phone manner,", "Phone manners,")
+    renamed = await client.post("/api/imports/modules", content=retitled, headers=headers)
+    assert (renamed.json()["updated"], renamed.json()["unchanged"]) == (1, 0)  # a title counts
 
     before = await _count()
     bad = (
