@@ -133,6 +133,7 @@ def migrate() -> None:
 def _serve(host: str, port: int, workers: int) -> None:
     import uvicorn
 
+    trusted_proxies = os.environ.get("ENGAGE_FORWARDED_ALLOW_IPS", "").strip()
     uvicorn.run(
         "engage.app:create_app_from_env",
         factory=True,
@@ -141,8 +142,11 @@ def _serve(host: str, port: int, workers: int) -> None:
         workers=workers,
         access_log=False,  # access logs would hold client IP addresses
         server_header=False,
-        proxy_headers=True,
-        forwarded_allow_ips=os.environ.get("ENGAGE_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        # X-Forwarded-For is believed only from proxies named in ENGAGE_FORWARDED_ALLOW_IPS:
+        # by default nobody's, or anything on the machine could pick its own address per
+        # request and never meet the login rate limit.
+        proxy_headers=bool(trusted_proxies),
+        forwarded_allow_ips=trusted_proxies or None,
         log_level="info",
     )
 

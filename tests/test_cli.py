@@ -244,3 +244,27 @@ def test_demo_seeds_once_and_refuses_other_orgs(dbfile: str, tmp_path: Path) -> 
 def test_unsupported_database_url(dbfile: str) -> None:
     code, out = invoke("migrate", "--database", "mysql://x/y")
     assert code == 1 and "unsupported database URL" in out
+
+
+@pytest.mark.parametrize(
+    ("configured", "proxy_headers", "allowed"),
+    [(None, False, None), ("10.0.0.5", True, "10.0.0.5"), ("  ", False, None)],
+)
+def test_forwarded_headers_are_trusted_only_from_configured_proxies(
+    monkeypatch: pytest.MonkeyPatch,
+    configured: str | None,
+    proxy_headers: bool,
+    allowed: str | None,
+) -> None:
+    import uvicorn
+
+    from engage.cli import _serve
+
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: seen.update(kw))
+    if configured is None:
+        monkeypatch.delenv("ENGAGE_FORWARDED_ALLOW_IPS", raising=False)
+    else:
+        monkeypatch.setenv("ENGAGE_FORWARDED_ALLOW_IPS", configured)
+    _serve("127.0.0.1", 8000, 1)
+    assert seen["proxy_headers"] is proxy_headers and seen["forwarded_allow_ips"] == allowed
