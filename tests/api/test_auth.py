@@ -239,3 +239,26 @@ async def test_the_database_holds_no_usable_session_id(
     rows = await KeyValue.select(KeyValue.key).where(KeyValue.key.like("sessions:%")).run()
     assert rows and all(cookie not in str(r["key"]) for r in rows)
     assert (await client.get("/api/me")).status_code == 200  # the session still works
+
+
+async def test_guesses_spread_over_addresses_meet_the_per_account_limit(
+    client: AsyncTestClient[Any], org: Org
+) -> None:
+    from engage.auth.lockout import FAILURES_ALLOWED
+    from engage.db.store import DatabaseStore
+
+    for i in range(FAILURES_ALLOWED):
+        await DatabaseStore("rate_limit").delete_all()  # as if each came from a new address
+        assert (await login(client, org.logins["employee"], f"guess-{i}")).status_code == 400
+    await DatabaseStore("rate_limit").delete_all()
+    refused = await login(client, org.logins["employee"])  # even the right password
+    assert refused.status_code == 429 and "Too many wrong passwords for this email" in refused.text
+    assert int(refused.headers["retry-after"]) > 0
+    # an email no account has is counted alike, so the refusal tells nothing
+    for i in range(FAILURES_ALLOWED):
+        await DatabaseStore("rate_limit").delete_all()
+        await login(client, "nobody@acme.test", f"guess-{i}")
+    await DatabaseStore("rate_limit").delete_all()
+    assert (await login(client, "nobody@acme.test", "x")).status_code == 429
+    assert (await login(client, org.logins["hr"])).status_code == 302  # others are not locked
+    await DatabaseStore("login_failures").delete_all()

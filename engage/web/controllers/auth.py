@@ -10,6 +10,7 @@ from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 
 from engage import audit
+from engage.auth import lockout
 from engage.auth.accounts import authenticate
 from engage.web.forms import LoginForm, safe_next
 from engage.web.security import rotate_session_id, start_session
@@ -35,8 +36,23 @@ class AuthController(Controller):
         data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Template | Redirect:
         """Check the password; on success start a fresh session."""
+        if await lockout.locked(data.email):
+            return Template(
+                "login.html",
+                context={
+                    "next": safe_next(data.next),
+                    "email": data.email,
+                    "error": (
+                        "Too many wrong passwords for this email. Try again in "
+                        f"{int(lockout.WINDOW.total_seconds() // 60)} minutes."
+                    ),
+                },
+                status_code=429,
+                headers={"Retry-After": str(int(lockout.WINDOW.total_seconds()))},
+            )
         user = await authenticate(data.email, data.password)
         if user is None:
+            await lockout.failed(data.email)
             return Template(
                 "login.html",
                 context={
@@ -46,6 +62,7 @@ class AuthController(Controller):
                 },
                 status_code=400,
             )
+        await lockout.succeeded(data.email)
         await rotate_session_id(request)
         start_session(request, user)
         await audit.record(user.email, "login")
