@@ -46,6 +46,7 @@ UI_KEYS: tuple[str, ...] = (
     "kiosk_label",
     "kiosk_submit",
     "kiosk_bad_code",
+    "kiosk_too_many",
     "kiosk_next",
 )
 

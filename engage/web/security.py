@@ -183,24 +183,17 @@ def csrf_config(secret: str, settings: Settings) -> CSRFConfig:
     )
 
 
-def _hashed_client(request: Request[Any, Any, Any]) -> str:
-    # Rate limits are keyed by a keyed hash, so no IP address is stored or recoverable.
-    # Logins and kiosk codes count separately: a clinic's tablet and its manager's PC often
-    # share one address.
+def hashed_client(request: Request[Any, Any, Any], group: str = "login") -> str:
+    """The client's address as a keyed hash, so no IP address is stored or recoverable;
+    each ``group`` counts apart (a clinic's tablet and its manager's PC often share one)."""
     secret = request.app.state.get("rate_limit_salt", b"")
-    group = "kiosk" if request.url.path.startswith("/kiosk") else "login"
     digest = hmac.new(secret, get_remote_address(request).encode(), hashlib.sha256).hexdigest()
     return f"{group}:{digest[:32]}"
 
 
 def _is_login_attempt(request: Request[Any, Any, Any]) -> bool:
-    # Password guesses and kiosk-code guesses (both the code page and its answer form).
-    return request.method == "POST" and request.url.path in (
-        "/login",
-        "/kiosk",
-        "/kiosk/",
-        "/kiosk/answer",
-    )
+    # Password guesses (kiosk codes are limited apart: engage.web.kiosk_limit).
+    return request.method == "POST" and request.url.path == "/login"
 
 
 def login_rate_limit(settings: Settings) -> RateLimitConfig:
@@ -208,7 +201,7 @@ def login_rate_limit(settings: Settings) -> RateLimitConfig:
     return RateLimitConfig(
         rate_limit=("minute", settings.login_attempts_per_minute),
         check_throttle_handler=_is_login_attempt,
-        identifier_for_request=_hashed_client,
+        identifier_for_request=hashed_client,
         store="rate_limit",
         set_rate_limit_headers=True,
     )

@@ -32,6 +32,7 @@ async def client(app: Litestar, org: Org) -> AsyncIterator[AsyncTestClient[Any]]
     """A fresh browser-like client (no cookies, login attempts not yet counted) per test."""
     await DatabaseStore("rate_limit").delete_all()
     await DatabaseStore("login_failures").delete_all()
+    await DatabaseStore("kiosk_wrong").delete_all()
     async with AsyncTestClient(app=app) as c:
         yield c
     await settle()  # a report computation a page started ends within the test's loop

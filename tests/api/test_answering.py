@@ -153,3 +153,46 @@ async def test_answering_leaves_no_session_and_sends_no_referrer(
     page = await client.get(f"/s/{tokens['Rita Riverside']}")
     assert '<meta name="referrer" content="no-referrer">' in page.text
     assert await KeyValue.count().where(KeyValue.key.like("sessions:%")).run() == before
+
+
+async def test_a_busy_kiosk_serves_everyone_and_limits_only_wrong_codes(
+    client: AsyncTestClient[Any], org: Org
+) -> None:
+    import re
+
+    from engage.web.kiosk_limit import WRONG_CODES_ALLOWED
+
+    wave, codes = await new_wave("kiosk", unit="ROOT")
+    assert len(codes) >= 8
+    await client.get("/kiosk")
+    csrf = await csrf_token(client)
+    people = list(codes.values())[:8]
+    # eight people at one tablet within a minute, one typo among them: every ballot taken
+    typo = await client.post("/kiosk", data={"code": "BBBBB-BBBBB", "_csrf_token": csrf})
+    assert typo.status_code == 400
+    for code in people:
+        ballot = await client.post("/kiosk", data={"code": code, "_csrf_token": csrf})
+        assert ballot.status_code == 200, ballot.text[:200]
+        found = re.search(r'name="kiosk_pass" value="([^"]+)"', ballot.text)
+        assert found is not None
+        form = full_form(csrf, lang="en") | {"kiosk_code": code, "kiosk_pass": found.group(1)}
+        assert (await client.post("/kiosk/answer", data=form)).status_code == 200
+    assert await Response.count().where(Response.wave == wave).run() == 8
+    # someone guessing codes is stopped, in the kiosk's language …
+    await client.get("/kiosk")
+    for i in range(WRONG_CODES_ALLOWED):
+        await client.post("/kiosk", data={"code": f"CCCCC-CCCC{i}", "_csrf_token": csrf})
+    refused = await client.post(
+        "/kiosk", data={"code": list(codes.values())[8], "lang": "ru", "_csrf_token": csrf}
+    )
+    assert refused.status_code == 429 and "неверных кодов" in refused.text
+    assert int(refused.headers["retry-after"]) > 0
+    # … guessing through the answer form without a pass too, while a ballot opened before
+    # the limit (with its pass) is still taken
+    guess = full_form(csrf, lang="en") | {"kiosk_code": "DDDDD-DDDDD"}
+    assert (await client.post("/kiosk/answer", data=guess)).status_code == 429
+    forged = full_form(csrf, lang="en") | {
+        "kiosk_code": list(codes.values())[8],
+        "kiosk_pass": "99999999999.0000",
+    }
+    assert (await client.post("/kiosk/answer", data=forged)).status_code == 429

@@ -14,6 +14,7 @@ from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Template
 
 from engage.survey.answering import Ballot, Credential, Problem, find_ballot, submit_form
+from engage.web import kiosk_limit
 from surveys.answers import MAX_COMMENT, Invalid
 from surveys.items import SCALE, default_bank
 
@@ -115,6 +116,23 @@ class AnswerController(Controller):
         return await _take(Credential.from_token(token), data, f"/s/{token}")
 
 
+def _kiosk_refused(lang: str | None, code: str) -> Template:
+    """Too many wrong codes from this address: the code page, saying so, in its language."""
+    language = default_bank().language(lang or "en")
+    minutes = int(kiosk_limit.WINDOW.total_seconds() // 60)
+    return Template(
+        "kiosk.html",
+        context={
+            "L": language,
+            "error": language.t("kiosk_too_many", minutes=minutes),
+            "code": code,
+            "languages": sorted(default_bank().languages.items()),
+        },
+        status_code=429,
+        headers={"Retry-After": str(int(kiosk_limit.WINDOW.total_seconds()))},
+    )
+
+
 class KioskController(Controller):
     """Answering with a short code on a shared tablet."""
 
@@ -145,12 +163,15 @@ class KioskController(Controller):
         request: Request[Any, Any, Any],
         data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Template:
-        """Open the survey behind a code, or ask again (rate limited per client)."""
+        """Open the survey behind a code, or ask again (wrong codes are limited per client)."""
         code = data.get("code", "")[:40]
-        credential = Credential.from_kiosk_code(code)
         lang = data.get("lang") or None
+        if await kiosk_limit.too_many(request):
+            return _kiosk_refused(lang, code)
+        credential = Credential.from_kiosk_code(code)
         found = await find_ballot(credential, lang) if credential else Problem.unknown
-        if isinstance(found, Problem):
+        if isinstance(found, Problem) or credential is None:
+            await kiosk_limit.wrong(request)
             language = default_bank().language(lang or "en")
             return Template(
                 "kiosk.html",
@@ -162,16 +183,36 @@ class KioskController(Controller):
                 },
                 status_code=400,
             )
-        return Template("answer.html", context=_context(found, "/kiosk/answer", kiosk_code=code))
+        return Template(
+            "answer.html",
+            context=_context(
+                found,
+                "/kiosk/answer",
+                kiosk_code=code,
+                kiosk_pass=kiosk_limit.pass_for(request, credential.digest),
+            ),
+        )
 
     @post("/answer", name="kiosk_answer")
     async def answer(
         self,
+        request: Request[Any, Any, Any],
         data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Template:
-        """Store the answers given after entering a code."""
-        credential = Credential.from_kiosk_code(data.get("kiosk_code", "")[:40])
+        """Store the answers given after entering a code: always, with the pass the code's
+        page gave (nobody loses a filled-in ballot); without one, it is a guess."""
+        code = data.get("kiosk_code", "")[:40]
+        credential = Credential.from_kiosk_code(code)
+        passed = credential is not None and kiosk_limit.valid_pass(
+            request, credential.digest, data.get("kiosk_pass", "")
+        )
+        if not passed and await kiosk_limit.too_many(request):
+            return _kiosk_refused(data.get("lang") or None, "")
         page = await _take(credential, data, "/kiosk/answer", kiosk=True)
+        if page.template_name == "answer_problem.html" and not passed:
+            await kiosk_limit.wrong(request)
         if page.template_name == "answer.html":
-            page.context["kiosk_code"] = data.get("kiosk_code", "")
+            page.context["kiosk_code"] = code
+            if credential is not None:
+                page.context["kiosk_pass"] = kiosk_limit.pass_for(request, credential.digest)
         return page
