@@ -34,6 +34,8 @@ from typing import Any
 os.environ.setdefault("ENGAGE_SECRET_KEY", "benchmark-secret-0123456789abcdef0123456789")
 os.environ["ENGAGE_DB_POOL"] = "0"
 
+from demo_server import seeded_demo
+
 from engage.db.engine import configure
 from engage.reporting import documents
 from engage.reporting.linkage import linkage_report
@@ -139,14 +141,7 @@ def main() -> None:
     parser.add_argument("--database", default=None)
     parser.add_argument("--no-reference", action="store_true", help="skip the kaleido row")
     args = parser.parse_args()
-    database = args.database or str(Path(tempfile.mkdtemp()) / "demo.sqlite3")
-    env = {**os.environ, "ENGAGE_DATABASE_URL": database}
-    subprocess.run(
-        [sys.executable, "-m", "engage", "demo", "--no-serve"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    database, _ = seeded_demo(args.database)
     if chromium_path() is None:
         print("no Chromium: the PDF has tables instead of charts, chart rows are skipped")
     times = asyncio.run(measure(database, args.runs, not args.no_reference))
