@@ -158,7 +158,7 @@ steps = st.lists(
 
 
 @settings(
-    max_examples=12,
+    max_examples=8,
     deadline=None,
     phases=[Phase.explicit, Phase.reuse, Phase.generate],  # a failing plan is short already
     suppress_health_check=[HealthCheck.function_scoped_fixture],
