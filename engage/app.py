@@ -65,11 +65,8 @@ SWAGGER = "/static/vendor/swagger-ui"
 async def _housekeeping(app: Litestar) -> AsyncIterator[None]:
     """Purge expired sessions and rate-limit counters and run the jobs in the background
     while serving."""
-    stores = [app.stores.get(name) for name in ("sessions", "rate_limit")]
     tasks = [
-        asyncio.create_task(
-            purge_expired_sessions([s for s in stores if isinstance(s, DatabaseStore)])
-        ),
+        asyncio.create_task(purge_expired_sessions()),
         asyncio.create_task(run_forever(get_settings())),
     ]
     try:

@@ -462,7 +462,7 @@ def report() -> None:
     help="json: the report object (DESIGN.md contract); csv: one row per outcome and method; "
     "html: one self-contained page with interactive charts; pdf: paginated, for printing "
     "(needs --out); dataset: the unit-level analysis data set as CSV, one row per analysis "
-    "unit and month the models used (unit_code, unit_name, month, n_respondents, "
+    "unit and month the models used (unit_code, unit_name, month, "
     "engagement, pct_favourable, enps, then each outcome and its n), only unit-months the "
     "reporting gate shows, never person-level rows.",
 )

@@ -109,12 +109,9 @@ def linkage_json(
             "icc2": _number(agg.icc2),
             "rwg_j_median": _number(agg.rwg_j_median),
             "alpha_items": agg.alpha_items,
-            "alpha_respondents": agg.alpha_respondents,
             "icc_f_p_value": _number(agg.icc_f_p_value),
             "low_agreement_unit_months": agg.low_agreement_cells,
             "n_units": agg.n_units,
-            "n_respondents": agg.n_respondents,
-            "mean_unit_size": _number(agg.mean_unit_size),
             "waves": agg.waves,
             "warnings": list(agg.warnings),
         },
@@ -170,10 +167,9 @@ def analysis_data_json(
                 "unit_code": str(record["unit_code"]),
                 "unit_name": str(record["unit_name"]),
                 "month": str(record["month"]),
-                "n_respondents": _count(record["n_respondents"]),
                 **{
                     c: _number(None if pd.isna(record[c]) else float(record[c]))
-                    for c in DATASET_SCORE_COLUMNS[1:]
+                    for c in DATASET_SCORE_COLUMNS
                 },
                 "outcomes": outcomes,
             }

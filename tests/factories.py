@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +90,18 @@ async def csrf_token(client: AsyncTestClient[Any]) -> str:
     if "engage_csrf" not in client.cookies:
         await client.get("/login")
     return str(client.cookies["engage_csrf"])
+
+
+def form_id(page: str) -> str:
+    """The one-time form id a ballot page carries (engage.web.form_once)."""
+    found = re.search(r'name="form_id" value="([^"]+)"', page)
+    assert found is not None, "the page carries no form id"
+    return found.group(1)
+
+
+def without_form_id(page: str) -> str:
+    """A ballot page with its one-time form id blanked, to compare two renderings."""
+    return re.sub(r'name="form_id" value="[^"]+"', 'name="form_id" value=""', page)
 
 
 async def login(client: AsyncTestClient[Any], email: str, password: str = PASSWORD) -> Any:

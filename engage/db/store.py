@@ -109,6 +109,14 @@ class DatabaseStore(NamespacedStore):
             return None
         return max(0, int((expires_at - _now()).total_seconds()))
 
+    @staticmethod
+    async def delete_every_expired() -> int:
+        """Purge expired rows of every namespace (sessions, counters, used form ids)."""
+        rows = (
+            await KeyValue.delete().where(KeyValue.expires_at < _now()).returning(KeyValue.id).run()
+        )
+        return len(rows)
+
     async def delete_expired(self) -> int:
         """Purge expired rows of this namespace; returns how many went."""
         rows = (

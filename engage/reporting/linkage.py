@@ -124,15 +124,18 @@ def to_csv(body: dict[str, Any]) -> str:
 #: What the analysis data set leaves out, and how to re-fit from it (CSV readers: README).
 DATASET_NOTES = (
     "One row per analysis unit and month the linkage models used. Score columns "
-    "(n_respondents, engagement, pct_favourable, enps) only for unit-months with at least "
+    "(engagement, pct_favourable, enps) only for unit-months with at least "
     "the wave's minimum group size of respondents that the reporting gate shows; empty "
     "otherwise (no wave that month, too few respondents, or withheld to protect a smaller "
-    "group). eNPS is empty where fewer than k answered it or the gate withholds it.",
+    "group). eNPS is empty where fewer than k answered it or the gate withholds it. Scores "
+    "are rounded as the dashboards show them (engagement to 2 decimals, % favourable and eNPS "
+    "to whole numbers) and the models use them so rounded; respondent counts are not given: "
+    "a count equal to a unit's invited people would say that every one of them answered.",
     "Outcome columns hold each outcome's value (and its n) exactly as the models used it: "
     "at the lowest level only (empty for a unit that contains another unit with the same "
     "outcome). staff_turnover is leavers / headcount at the start of the month (n = "
     "headcount).",
-    "A unit's engagement over the period is the n_respondents-weighted mean of its rows; its "
+    "A unit's engagement over the period is the mean of its rows (each month counts once); its "
     "outcome is the n-weighted mean of its rows when every row of that outcome has an n, "
     "else the plain mean. Pearson, Spearman and the quartile gap correlate these unit values. "
     "The lagged model pairs a row's engagement and outcome with the same unit's outcome of "
@@ -197,7 +200,7 @@ def _cell(value: Any, whole: bool) -> str | int | float:
 def dataset_csv(data: AnalysisData) -> str:
     """The analysis data set as CSV (floats written exactly, so re-fits give the same numbers)."""
     columns = data.columns
-    counts = {"n_respondents", *(n for _, n in data.dataset.columns.values() if n)}
+    counts = {n for _, n in data.dataset.columns.values() if n}
     return export_csv(
         columns,
         (

@@ -40,7 +40,7 @@ LINKAGE = "linkage"
 #: that failed this long ago may have met a passing problem: the next refresh tries again.
 ABANDONED_AFTER = timedelta(minutes=30)
 #: Bumped when what a stored payload holds changes shape: older payloads are recomputed.
-PAYLOAD_FORMAT = 1
+PAYLOAD_FORMAT = 2
 log = logging.getLogger(__name__)
 
 

@@ -11,16 +11,13 @@ submission without one is a guess like any other.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import timedelta
 from typing import Any
 
 from litestar import Request
 
-from engage import clock
 from engage.db.store import DatabaseStore
-from engage.web.security import hashed_client
+from engage.web.security import hashed_client, signed, signed_ok
 
 WRONG_CODES_ALLOWED = 10
 WINDOW = timedelta(minutes=10)
@@ -45,21 +42,11 @@ async def wrong(request: Request[Any, Any, Any]) -> None:
     await _STORE.set(key, str(await _count(request) + 1), expires_in=WINDOW)
 
 
-def _secret(request: Request[Any, Any, Any]) -> bytes:
-    return bytes(request.app.state.get("rate_limit_salt", b"")) + b"kiosk-pass"
-
-
 def pass_for(request: Request[Any, Any, Any], digest: str) -> str:
     """The pass a ballot opened by a code carries back with its answers."""
-    until = int(clock.system_now().timestamp() + PASS_LIFETIME.total_seconds())
-    mac = hmac.new(_secret(request), f"{digest}:{until}".encode(), hashlib.sha256).hexdigest()
-    return f"{until}.{mac}"
+    return signed(request, "kiosk-pass", digest, PASS_LIFETIME.total_seconds())
 
 
 def valid_pass(request: Request[Any, Any, Any], digest: str, token: str) -> bool:
     """Whether ``token`` is an unexpired pass for the code with this hash."""
-    until, _, mac = token.partition(".")
-    if not until.isdigit() or int(until) < clock.system_now().timestamp():
-        return False
-    expected = hmac.new(_secret(request), f"{digest}:{until}".encode(), hashlib.sha256)
-    return hmac.compare_digest(expected.hexdigest(), mac)
+    return signed_ok(request, "kiosk-pass", digest, token)

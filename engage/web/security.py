@@ -20,6 +20,7 @@ from litestar.middleware.session.server_side import (
 from litestar.security.session_auth import SessionAuth
 from litestar.types import Empty, Message, ScopeSession
 
+from engage import clock
 from engage.auth.accounts import load_user
 from engage.auth.identity import CurrentUser
 from engage.db.store import DatabaseStore
@@ -62,12 +63,11 @@ def start_session(request: Request[Any, Any, Any], user: CurrentUser) -> None:
     request.set_session({"user_id": user.id, "v": user.session_version})
 
 
-async def purge_expired_sessions(stores: list[DatabaseStore], every_seconds: int = 600) -> None:
-    """Delete expired sessions and rate-limit counters now and then (any worker may do it)."""
+async def purge_expired_sessions(every_seconds: int = 600) -> None:
+    """Delete expired sessions, counters and used form ids now and then (any worker may)."""
     while True:
         await asyncio.sleep(every_seconds)
-        for store in stores:
-            await store.delete_expired()
+        await DatabaseStore.delete_every_expired()
 
 
 class RotatingSessionBackend(ServerSideSessionBackend):
@@ -189,6 +189,32 @@ def hashed_client(request: Request[Any, Any, Any], group: str = "login") -> str:
     secret = request.app.state.get("rate_limit_salt", b"")
     digest = hmac.new(secret, get_remote_address(request).encode(), hashlib.sha256).hexdigest()
     return f"{group}:{digest[:32]}"
+
+
+def signed(request: Request[Any, Any, Any], purpose: str, subject: str, lifetime: float) -> str:
+    """A token saying this server vouches for ``subject`` (for ``purpose``) until a time:
+    ``until.mac``. Nothing is stored; ``signed_ok`` checks it."""
+    until = int(clock.system_now().timestamp() + lifetime)
+    return f"{until}.{_signature(request, purpose, subject, until)}"
+
+
+def signed_ok(request: Request[Any, Any, Any], purpose: str, subject: str, token: str) -> bool:
+    """Whether ``token`` is an unexpired ``signed`` token for this purpose and subject."""
+    until, _, mac = token.partition(".")
+    if not until.isdigit() or int(until) < clock.system_now().timestamp():
+        return False
+    return hmac.compare_digest(_signature(request, purpose, subject, int(until)), mac)
+
+
+def signed_until(token: str) -> int:
+    """The time (Unix seconds) a ``signed`` token is good until; 0 when malformed."""
+    until = token.partition(".")[0]
+    return int(until) if until.isdigit() else 0
+
+
+def _signature(request: Request[Any, Any, Any], purpose: str, subject: str, until: int) -> str:
+    secret = bytes(request.app.state.get("rate_limit_salt", b"")) + purpose.encode()
+    return hmac.new(secret, f"{subject}:{until}".encode(), hashlib.sha256).hexdigest()
 
 
 def _is_login_attempt(request: Request[Any, Any, Any]) -> bool:

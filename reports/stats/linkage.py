@@ -185,12 +185,20 @@ class LinkageReport:
     training: tuple[ModuleEffect, ...] = ()
 
 
+#: Decimals of the unit-month figures every analysis uses and the data set exports: those
+#: the dashboards show. Unrounded means give their respondent count away (a mean of scores
+#: in twelfths over n people is a fraction with denominator 12n), and a count equal to the
+#: unit's invited people says that every one of them answered (DESIGN.md rule 7).
+SHOWN_PRECISION = {"engagement": 2, "pct_favourable": 0, "enps": 0}
+
+
 def gate_cells(cells: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """Cells with at least k respondents (with their scores), and how many were dropped.
 
     A cell marked ``withheld`` (the reporting gate hides it to protect a smaller group next
     to it) is dropped and counted the same way. A kept cell's eNPS is blanked when fewer
-    than k answered it or the gate withholds it (``enps_withheld``).
+    than k answered it or the gate withholds it (``enps_withheld``). Scores are rounded to
+    ``SHOWN_PRECISION``: the models see what a reader of the dashboards sees, no more.
     """
     scored = cell_scores(cells)
     keep = scored["n"] >= scored["k"]
@@ -201,6 +209,8 @@ def gate_cells(cells: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     if "enps_withheld" in kept.columns:
         small_enps |= kept["enps_withheld"] != 0
     kept.loc[small_enps, "enps"] = np.nan
+    for column, places in SHOWN_PRECISION.items():
+        kept[column] = kept[column].round(places)
     return kept.reset_index(drop=True), int((~keep).sum())
 
 
@@ -478,7 +488,8 @@ def outcome_series(data: LinkageInput, gated: pd.DataFrame) -> dict[str, pd.Data
 
 
 #: The analysis data set's columns before the outcomes (``unit`` is an id here).
-DATASET_SCORE_COLUMNS = ("n_respondents", "engagement", "pct_favourable", "enps")
+#: No respondent count: a count equal to the invited says that everyone answered.
+DATASET_SCORE_COLUMNS = ("engagement", "pct_favourable", "enps")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -523,9 +534,7 @@ def analysis_dataset(data: LinkageInput) -> AnalysisDataset:
     part of it.
     """
     gated, _ = gate_cells(data.cells)
-    frame = gated[["unit", "month", "n", "engagement", "pct_favourable", "enps"]].rename(
-        columns={"n": "n_respondents"}
-    )
+    frame = gated[["unit", "month", *DATASET_SCORE_COLUMNS]]
     units = set(gated["unit"])
     parts: dict[str, pd.DataFrame] = {}
     for name, rows in sorted(outcome_series(data, gated).items()):
@@ -559,15 +568,13 @@ def build_report(data: LinkageInput) -> LinkageReport:
         gated, data.item_cells, data.aggregation_units, data.scale_points
     )
     sd = float(gated["engagement"].std()) if len(gated) > 1 else float("nan")
-    pooled = gated.groupby("unit")[["n", "score_sum"]].sum()
-    unit_engagement = pooled["score_sum"] / pooled["n"]
+    unit_engagement = gated.groupby("unit")["engagement"].mean()
     people = data.people
     series = outcome_series(data, gated)
     links: list[Link] = []
     summaries: list[OutcomeSummary] = []
     per_unit: list[pd.Series] = [
         unit_engagement.rename("engagement"),
-        pooled["n"].rename("respondents"),
     ]
     if len(gated) == 0:
         notes.append(

@@ -152,11 +152,9 @@ def module_effects(
 
 
 def engagement_by_unit_month(cells: pd.DataFrame) -> pd.DataFrame:
-    """unit, month, engagement from gated cells (respondent-score sums)."""
+    """unit, month, engagement of the gated cells, as rounded for showing (``gate_cells``)."""
     if cells.empty:
         return pd.DataFrame(columns=["unit", "month", "engagement"])
-    n = cells["n"].astype(float)
-    out = cells[["unit", "month"]].copy()
-    out["engagement"] = (cells["score_sum"].astype(float) / n.where(n > 0)).to_numpy()
+    out = cells[["unit", "month", "engagement"]].astype({"engagement": float})
     kept: pd.DataFrame = out[np.isfinite(out["engagement"].to_numpy())]
     return kept

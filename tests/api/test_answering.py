@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from litestar.testing import AsyncTestClient
@@ -11,7 +12,8 @@ from engage import clock
 from engage.db.tables import Answer, KeyValue, Response
 from engage.survey.delivery import issue
 from engage.survey.waves import WaveSpec, create_wave, open_wave
-from tests.factories import Org, csrf_token
+from engage.web.security import signed
+from tests.factories import Org, csrf_token, form_id, without_form_id
 
 TODAY = clock.today()
 
@@ -49,9 +51,11 @@ async def test_answering_stores_once_and_the_link_tells_nothing_after(
 ) -> None:
     wave, tokens = await new_wave()
     url = f"/s/{tokens['Eve One']}"
-    await client.get(url)
+    page = await client.get(url)
     csrf = await csrf_token(client)
-    bad = await client.post(url, data=full_form(csrf, E03="7", ENPS="12"))
+    bad = await client.post(
+        url, data=full_form(csrf, E03="7", ENPS="12", form_id=form_id(page.text))
+    )
     assert bad.status_code == 400
     assert 'href="#q-E03"' in bad.text and 'href="#q-ENPS"' in bad.text
     assert "Выберите один из пяти ответов" in bad.text
@@ -69,7 +73,7 @@ async def test_answering_stores_once_and_the_link_tells_nothing_after(
     # after use the link opens the same ballot and confirms alike, storing nothing
     after = await client.get(url)
     assert after.status_code == before.status_code == 200
-    assert after.text.replace(csrf, "") == before.text.replace(csrf, "")
+    assert without_form_id(after.text) == without_form_id(before.text)
     again = await client.post(url, data=full_form(csrf, E01="1"))
     assert again.status_code == 200 and again.text == done.text
     assert await Response.count().where(Response.wave == wave).run() == 1
@@ -90,8 +94,11 @@ async def test_unknown_token_page(client: AsyncTestClient[Any], org: Org) -> Non
 async def test_an_empty_submission_is_refused(client: AsyncTestClient[Any], org: Org) -> None:
     wave, tokens = await new_wave()
     url = f"/s/{tokens['Erin Three']}"
-    await client.get(url)
-    response = await client.post(url, data={"_csrf_token": await csrf_token(client), "lang": "zh"})
+    page = await client.get(url)
+    response = await client.post(
+        url,
+        data={"_csrf_token": await csrf_token(client), "lang": "zh", "form_id": form_id(page.text)},
+    )
     assert response.status_code == 400 and "提交前请至少回答一个问题" in response.text
     assert await Response.count().where(Response.wave == wave).run() == 0
 
@@ -196,3 +203,70 @@ async def test_a_busy_kiosk_serves_everyone_and_limits_only_wrong_codes(
         "kiosk_pass": "99999999999.0000",
     }
     assert (await client.post("/kiosk/answer", data=forged)).status_code == 429
+
+
+async def test_a_form_sent_again_does_not_show_its_answers_again(
+    client: AsyncTestClient[Any], org: Org
+) -> None:
+    """Attack: at a shared device, press Back and send the previous person's form again.
+
+    The first sending (with something to fix) comes back filled in; the same form sent
+    again, before or after its owner answered, comes back empty, whoever sends it."""
+    wave, tokens = await new_wave()
+    url = f"/s/{tokens['Eve One']}"
+    page = await client.get(url)
+    csrf = await csrf_token(client)
+    secret = "Мой секрет 4711"
+    sent = full_form(csrf, E03="7", comment=secret, form_id=form_id(page.text))
+    first = await client.post(url, data=sent)
+    assert first.status_code == 400 and secret in first.text and 'value="4" checked' in first.text
+    again = await client.post(url, data=sent)
+    assert again.status_code == 400
+    assert secret not in again.text and "checked" not in again.text
+    assert 'href="#q-E03"' not in again.text  # nor what had to be fixed
+    assert "уже была отправлена" in again.text
+    # the owner fixes and sends the re-rendered form; then the next person tries both
+    fixed = full_form(csrf, comment=secret, form_id=form_id(first.text))
+    assert (await client.post(url, data=fixed)).status_code == 200
+    for replay in (sent, sent | {"form_id": form_id(first.text)}):
+        late = await client.post(url, data=replay | {"E03": "7"})
+        assert secret not in late.text and "checked" not in late.text
+    # forged or expired ids are no better
+    app = SimpleNamespace(app=client.app)
+    nonce = "n" * 22
+    expired = f"{nonce}.{signed(app, 'ballot-form', nonce, -1)}"  # type: ignore[arg-type]
+    fresh = f"{nonce}.{signed(app, 'ballot-form', nonce, 600)}"  # type: ignore[arg-type]
+    unsigned = form_id(page.text).rsplit(".", 1)[0] + ".0"
+    for forged in ("", "abc", "abc.99999999999.00", unsigned, expired):
+        late = await client.post(url, data=sent | {"form_id": forged, "E03": "7"})
+        assert secret not in late.text and "checked" not in late.text, forged
+    # (the same id, signed and in time, is taken: the refusals above are for what is wrong)
+    shown = await client.post(url, data=sent | {"form_id": fresh, "E03": "7"})
+    assert secret in shown.text
+    assert await Response.count().where(Response.wave == wave).run() == 1
+
+
+async def test_a_kiosk_form_sent_again_goes_back_to_the_code_page(
+    client: AsyncTestClient[Any], org: Org
+) -> None:
+    import re
+
+    _, codes = await new_wave("kiosk")
+    await client.get("/kiosk")
+    csrf = await csrf_token(client)
+    code = codes["Emil Two"]
+    ballot = await client.post("/kiosk", data={"code": code, "lang": "ru", "_csrf_token": csrf})
+    found = re.search(r'name="kiosk_pass" value="([^"]+)"', ballot.text)
+    assert found is not None
+    secret = "Тайный комментарий 815"
+    sent = full_form(csrf, E05="9", comment=secret) | {
+        "kiosk_code": code,
+        "kiosk_pass": found.group(1),
+        "form_id": form_id(ballot.text),
+    }
+    first = await client.post("/kiosk/answer", data=sent)
+    assert first.status_code == 400 and secret in first.text
+    again = await client.post("/kiosk/answer", data=sent)
+    assert again.status_code == 400 and secret not in again.text
+    assert 'name="code"' in again.text and code not in again.text  # the code page, empty
+    assert "уже была отправлена" in again.text

@@ -13,7 +13,7 @@ from engage import clock
 from engage.db.tables import Response, Wave
 from engage.survey.delivery import issue
 from engage.survey.waves import WaveSpec, create_wave, open_wave
-from tests.factories import Org, csrf_token, login
+from tests.factories import Org, csrf_token, form_id, login
 
 pytestmark = pytest.mark.db
 
@@ -71,7 +71,12 @@ async def test_a_nul_in_the_anonymous_comment_asks_to_remove_it_and_keeps_the_ba
     assert page.status_code == 200
     res = await client.post(
         f"/s/{token}",
-        data={"E01": "4", "comment": "a\x00b", "_csrf_token": await csrf_token(client)},
+        data={
+            "E01": "4",
+            "comment": "a\x00b",
+            "_csrf_token": await csrf_token(client),
+            "form_id": form_id(page.text),
+        },
     )
     assert res.status_code == 400
     assert "NUL" in res.text  # in the invitee's language, naming the character

@@ -162,10 +162,12 @@ async def test_alpha_in_the_report_never_sees_a_unit_below_k(seeded: pd.DataFram
     report, body = await linkage_report(date(2025, 6, 1), bootstrap_reps=200)
     shown = seeded[seeded["team"] == "T4"]  # only Harbour passes the gate
     complete = shown[list(ENGAGEMENT_CODES)].dropna()
-    assert body["aggregation"]["alpha_respondents"] == len(complete)
+    assert report.aggregation.alpha_respondents == len(complete)
     assert report.aggregation.alpha == pytest.approx(cronbach_alpha(complete.to_numpy()), rel=1e-10)
     scored = (shown[list(ENGAGEMENT_CODES)].notna().sum(axis=1) >= 8).sum()
-    assert body["aggregation"]["n_respondents"] == scored
+    assert report.aggregation.n_respondents == scored
+    # the report gives no respondent count: equal to the invited, it says everyone answered
+    assert not {"n_respondents", "alpha_respondents", "mean_unit_size"} & body["aggregation"].keys()
 
 
 async def test_people_map_to_their_nearest_analysis_unit(seeded: pd.DataFrame) -> None:

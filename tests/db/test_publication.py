@@ -103,7 +103,7 @@ async def test_the_lone_person_is_in_no_shown_figure_or_comment(org: None) -> No
     shown_with_comments = {k.split(":")[0] for k, texts in said.items() if texts is not None}
     assert shown_with_comments == {"ROOT"}
     assert SECRET in (said[f"ROOT:{wave}"] or [])
-    assert data[data["unit_code"].isin(["L2", "T3"])]["n_respondents"].isna().all()
+    assert data[data["unit_code"].isin(["L2", "T3"])]["engagement"].isna().all()
 
 
 async def test_respondents_without_a_score_count_in_no_figure(org: None) -> None:

@@ -32,14 +32,28 @@ def planted() -> tuple[LinkageReport, AnalysisDataset]:
 
 def test_score_rows_are_the_reports_cells(planted: tuple[LinkageReport, AnalysisDataset]) -> None:
     report, dataset = planted
-    scored = dataset.frame.dropna(subset=["n_respondents"])
+    scored = dataset.frame.dropna(subset=["engagement"])
     cells = report.analysis_cells
-    assert len(scored) == len(cells) and (scored["n_respondents"] >= 5).all()
-    got = scored.set_index(["unit", "month"])[["n_respondents", "engagement"]].sort_index()
-    want = cells.set_index(["unit", "month"])[["n", "engagement"]].sort_index()
-    assert (got["n_respondents"].to_numpy() == want["n"].to_numpy()).all()
-    assert (got["engagement"].to_numpy() == want["engagement"].to_numpy()).all()
+    assert len(scored) == len(cells) and (cells["n"] >= 5).all()
+    got = scored.set_index(["unit", "month"])["engagement"].sort_index()
+    want = cells.set_index(["unit", "month"]).sort_index()
+    assert (got.to_numpy() == want["engagement"].to_numpy()).all()
+    # the figures as the dashboards show them, computed from the sums independently
+    exact = want["score_sum"] / want["n"]
+    assert (got.to_numpy() == exact.round(2).to_numpy()).all()
     assert set(dataset.frame["unit"]) == set(report.analysis_units["unit"])  # small units: none
+
+
+def test_no_respondent_count_and_no_unrounded_score(
+    planted: tuple[LinkageReport, AnalysisDataset],
+) -> None:
+    """A count (or a mean with the count in its denominator) equal to the invited would say
+    that everyone answered: the data set carries neither."""
+    _, dataset = planted
+    assert not {"n", "n_respondents", "respondents"} & set(dataset.frame.columns)
+    for column, places in {"engagement": 2, "pct_favourable": 0, "enps": 0}.items():
+        values = dataset.frame[column].dropna()
+        assert len(values) and (values == values.round(places)).all(), column
 
 
 def test_every_correlation_refits_from_the_rows(
@@ -47,10 +61,8 @@ def test_every_correlation_refits_from_the_rows(
 ) -> None:
     report, dataset = planted
     frame = dataset.frame
-    scored = frame.dropna(subset=["n_respondents"])
-    engagement = (scored["engagement"] * scored["n_respondents"]).groupby(scored["unit"]).sum() / (
-        scored.groupby("unit")["n_respondents"].sum()
-    )
+    scored = frame.dropna(subset=["engagement"])
+    engagement = scored.groupby("unit")["engagement"].mean()
     assert set(dataset.columns) == {"client_retention", "csat", "revenue", "staff_turnover"}
     for name, (value, n) in dataset.columns.items():
         rows = frame.dropna(subset=[value])

@@ -14,7 +14,7 @@ from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Template
 
 from engage.survey.answering import Ballot, Credential, Problem, find_ballot, submit_form
-from engage.web import kiosk_limit
+from engage.web import form_once, kiosk_limit
 from surveys.answers import MAX_COMMENT, Invalid
 from surveys.items import SCALE, default_bank
 
@@ -28,7 +28,9 @@ PROBLEM_STATUS = {
 NO_STORE = CacheControlHeader(no_store=True, no_cache=True, private=True)
 
 
-def _context(ballot: Ballot, action: str, **extra: Any) -> dict[str, Any]:
+def _context(
+    request: Request[Any, Any, Any], ballot: Ballot, action: str, **extra: Any
+) -> dict[str, Any]:
     bank = default_bank()
     language = bank.language(ballot.language)
     return {
@@ -41,6 +43,8 @@ def _context(ballot: Ballot, action: str, **extra: Any) -> dict[str, Any]:
         "max_comment": MAX_COMMENT,
         "errors": {},
         "values": {},
+        "notice": None,
+        "form_id": form_once.new_form_id(request),
         **extra,
     }
 
@@ -54,17 +58,26 @@ def _problem_page(problem: Problem, language: str | None) -> Template:
     )
 
 
-async def _show(credential: Credential | None, language: str | None, action: str) -> Template:
+async def _show(
+    request: Request[Any, Any, Any],
+    credential: Credential | None,
+    language: str | None,
+    action: str,
+) -> Template:
     if credential is None:
         return _problem_page(Problem.unknown, language)
     found = await find_ballot(credential, language)
     if isinstance(found, Problem):
         return _problem_page(found, language)
-    return Template("answer.html", context=_context(found, action))
+    return Template("answer.html", context=_context(request, found, action))
 
 
 async def _take(
-    credential: Credential | None, form: dict[str, str], action: str, kiosk: bool = False
+    request: Request[Any, Any, Any],
+    credential: Credential | None,
+    form: dict[str, str],
+    action: str,
+    kiosk: bool = False,
 ) -> Template:
     language = form.get("lang") or None
     if credential is None:
@@ -73,14 +86,30 @@ async def _take(
     if isinstance(outcome, Problem):
         return _problem_page(outcome, language)
     if isinstance(outcome, Invalid):
+        if not await form_once.first_use(request, form.get("form_id", "")):
+            # The same form sent again (Back on a shared kiosk): its answers are not
+            # shown a second time, whoever sends it.
+            lang = default_bank().language(language or "en")
+            if kiosk:
+                return _kiosk_page(lang.code, "", lang.t("form_resent"), status_code=400)
+            found = await find_ballot(credential, language)
+            if isinstance(found, Problem):
+                return _problem_page(found, language)
+            return Template(
+                "answer.html",
+                context=_context(request, found, action, notice=lang.t("form_resent")),
+                status_code=400,
+            )
         found = await find_ballot(credential, language)
         if isinstance(found, Problem):
             return _problem_page(found, language)
         return Template(
             "answer.html",
-            context=_context(found, action, errors=dict(outcome.errors), values=form),
+            context=_context(request, found, action, errors=dict(outcome.errors), values=form),
             status_code=400,
         )
+    # A sent form is used up, so sending it again can never show its answers either.
+    await form_once.first_use(request, form.get("form_id", ""))
     # Nothing of the answers is shown back: the next person at a kiosk sees a page that is
     # the same whoever answered what (and whether the credential had been used before).
     return Template(
@@ -100,34 +129,49 @@ class AnswerController(Controller):
     @get("/{token:str}", name="answer")
     async def show(
         self,
+        request: Request[Any, Any, Any],
         token: FromPath[str],
         lang: Annotated[str | None, QueryParameter(max_length=16)] = None,
     ) -> Template:
         """The survey in the person's language (or the one they switched to)."""
-        return await _show(Credential.from_token(token), lang, f"/s/{token}")
+        return await _show(request, Credential.from_token(token), lang, f"/s/{token}")
 
     @post("/{token:str}")
     async def take(
         self,
+        request: Request[Any, Any, Any],
         token: FromPath[str],
         data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Template:
         """Store the answers (once) or show the form again with what to fix."""
-        return await _take(Credential.from_token(token), data, f"/s/{token}")
+        return await _take(request, Credential.from_token(token), data, f"/s/{token}")
+
+
+def _kiosk_page(
+    lang: str | None, code: str, error: str | None, status_code: int = 200, **extra: Any
+) -> Template:
+    """The kiosk's code page in its language, with a message when there is one."""
+    return Template(
+        "kiosk.html",
+        context={
+            "L": default_bank().language(lang or "en"),
+            "error": error,
+            "code": code,
+            "languages": sorted(default_bank().languages.items()),
+        },
+        status_code=status_code,
+        **extra,
+    )
 
 
 def _kiosk_refused(lang: str | None, code: str) -> Template:
     """Too many wrong codes from this address: the code page, saying so, in its language."""
     language = default_bank().language(lang or "en")
     minutes = int(kiosk_limit.WINDOW.total_seconds() // 60)
-    return Template(
-        "kiosk.html",
-        context={
-            "L": language,
-            "error": language.t("kiosk_too_many", minutes=minutes),
-            "code": code,
-            "languages": sorted(default_bank().languages.items()),
-        },
+    return _kiosk_page(
+        lang,
+        code,
+        language.t("kiosk_too_many", minutes=minutes),
         status_code=429,
         headers={"Retry-After": str(int(kiosk_limit.WINDOW.total_seconds()))},
     )
@@ -146,16 +190,7 @@ class KioskController(Controller):
         self, lang: Annotated[str | None, QueryParameter(max_length=16)] = None
     ) -> Template:
         """Ask for the code."""
-        language = default_bank().language(lang or "en")
-        return Template(
-            "kiosk.html",
-            context={
-                "L": language,
-                "error": None,
-                "code": "",
-                "languages": sorted(default_bank().languages.items()),
-            },
-        )
+        return _kiosk_page(lang, "", None)
 
     @post("/", name="kiosk_code")
     async def code(
@@ -173,19 +208,11 @@ class KioskController(Controller):
         if isinstance(found, Problem) or credential is None:
             await kiosk_limit.wrong(request)
             language = default_bank().language(lang or "en")
-            return Template(
-                "kiosk.html",
-                context={
-                    "L": language,
-                    "error": language.t("kiosk_bad_code"),
-                    "code": code,
-                    "languages": sorted(default_bank().languages.items()),
-                },
-                status_code=400,
-            )
+            return _kiosk_page(lang, code, language.t("kiosk_bad_code"), status_code=400)
         return Template(
             "answer.html",
             context=_context(
+                request,
                 found,
                 "/kiosk/answer",
                 kiosk_code=code,
@@ -208,7 +235,7 @@ class KioskController(Controller):
         )
         if not passed and await kiosk_limit.too_many(request):
             return _kiosk_refused(data.get("lang") or None, "")
-        page = await _take(credential, data, "/kiosk/answer", kiosk=True)
+        page = await _take(request, credential, data, "/kiosk/answer", kiosk=True)
         if page.template_name == "answer_problem.html" and not passed:
             await kiosk_limit.wrong(request)
         if page.template_name == "answer.html":

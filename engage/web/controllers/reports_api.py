@@ -43,12 +43,9 @@ class AggregationOut(msgspec.Struct):
     icc2: float | None
     rwg_j_median: float | None
     alpha_items: int
-    alpha_respondents: int
     icc_f_p_value: float | None
     low_agreement_unit_months: int
     n_units: int
-    n_respondents: int
-    mean_unit_size: float | None
     waves: int
     warnings: list[str]
 
@@ -135,7 +132,6 @@ class DataRowOut(msgspec.Struct):
     unit_code: str
     unit_name: str
     month: str
-    n_respondents: int | None
     engagement: float | None
     pct_favourable: float | None
     enps: float | None
@@ -208,11 +204,11 @@ class ReportsApiController(Controller):
         description=(
             "Exactly the unit-month numbers the stored linkage report's models were fitted "
             "on, so every estimate can be re-fitted: per analysis unit and month, "
-            "respondents, mean engagement, % favourable and eNPS (only for unit-months with "
-            "at least the wave's minimum group size that the reporting gate shows; null "
-            "otherwise), and each outcome's value and n at the lowest level. Never "
-            "person-level rows (the Cox model's data is left out). The same rows as "
-            "/reports/linkage/data.csv; 503 while no report is stored."
+            "mean engagement, % favourable and eNPS as the dashboards show them (only for "
+            "unit-months with at least the wave's minimum group size that the reporting gate "
+            "shows; null otherwise; no respondent counts), and each outcome's value and n at "
+            "the lowest level. Never person-level rows (the Cox model's data is left out). "
+            "The same rows as /reports/linkage/data.csv; 503 while no report is stored."
         ),
         responses={503: ResponseSpec(None, description="No report stored yet.")},
     )
