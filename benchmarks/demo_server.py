@@ -57,10 +57,12 @@ def login(client: httpx.Client, email: str) -> None:
     """Log in through the form, as a browser would."""
     client.get("/login")
     token = client.cookies["engage_csrf"]
-    client.post(
+    answer = client.post(
         "/login",
         data={"email": email, "password": DEMO_PASSWORD, "next": "/", "_csrf_token": token},
-    ).raise_for_status()
+    )
+    if answer.status_code not in (302, 303) or "engage_session" not in client.cookies:
+        raise RuntimeError(f"login as {email} failed: {answer.status_code}")
 
 
 def timed(client: httpx.Client, path: str, count: int) -> list[float]:

@@ -50,6 +50,7 @@ from engage.web.controllers.training_api import MyTrainingApiController, Trainin
 from engage.web.controllers.waves import WavesController
 from engage.web.controllers.waves_api import WavesApiController
 from engage.web.hygiene import hygiene_middleware
+from engage.web.lanes import NO_COMPRESSION
 from engage.web.security import (
     csrf_config,
     login_rate_limit,
@@ -193,7 +194,11 @@ def create_app(settings: Settings | None = None, secret_key: str | None = None) 
             asyncpg.exceptions.DataError: errors.value_refused,
             Exception: errors.server_error,
         },
-        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        # PDFs are compressed already: gzipping megabytes again per download only costs
+        # the event loop time that the people answering would wait for
+        compression_config=CompressionConfig(
+            backend="gzip", minimum_size=1024, exclude_opt_key=NO_COMPRESSION
+        ),
         request_max_body_size=settings.max_upload_mb * 1024 * 1024,
         lifespan=[_database_pool, _housekeeping],
         state=State({"rate_limit_salt": hashlib.sha256(b"rate-limit:" + secret.encode()).digest()}),

@@ -41,6 +41,8 @@ class Settings:
     return_window_days: int  # client retention: a return within this many days of a first visit
     today: date | None = None  # ENGAGE_TODAY pins the clock (engage.clock); None: system clock
     pdf_renders: int = 1  # ENGAGE_PDF_RENDERS: PDFs a worker renders at once (others wait)
+    #: ENGAGE_REPORT_REQUESTS: report pages, downloads and API calls a worker serves at once
+    report_requests: int = 1
 
 
 def _flag(value: str | None, default: bool = False) -> bool:
@@ -62,14 +64,19 @@ def return_window_days(value: str | None) -> int:
     return int(text)
 
 
-def pdf_renders(value: str | None) -> int:
-    """``ENGAGE_PDF_RENDERS``: how many PDFs one worker renders at once, 1 to 8 (default 1)."""
+def small_count(name: str, value: str | None, default: int) -> int:
+    """A setting that is a whole number from 1 to 8 (``default`` when unset)."""
     if value is None or not value.strip():
-        return 1
+        return default
     text = value.strip()
     if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 8:
-        raise SettingsError(f"ENGAGE_PDF_RENDERS must be a whole number from 1 to 8, not {value!r}")
+        raise SettingsError(f"{name} must be a whole number from 1 to 8, not {value!r}")
     return int(text)
+
+
+def pdf_renders(value: str | None) -> int:
+    """``ENGAGE_PDF_RENDERS``: how many PDFs one worker renders at once, 1 to 8 (default 1)."""
+    return small_count("ENGAGE_PDF_RENDERS", value, 1)
 
 
 def pinned_today(value: str | None) -> date | None:
@@ -108,6 +115,7 @@ def get_settings() -> Settings:
         return_window_days=return_window_days(env.get("ENGAGE_RETURN_WINDOW_DAYS")),
         today=pinned_today(env.get("ENGAGE_TODAY")),
         pdf_renders=pdf_renders(env.get("ENGAGE_PDF_RENDERS")),
+        report_requests=small_count("ENGAGE_REPORT_REQUESTS", env.get("ENGAGE_REPORT_REQUESTS"), 1),
     )
 
 

@@ -146,8 +146,9 @@ async def linkage_pdf(run: LinkageRun, charts: PdfCharts | None = None) -> bytes
     context, specs = await anyio.to_thread.run_sync(_pdf_context, run)
     svgs, note = await charts.draw(specs)  # and the browser starts closing
     files = {f"chart/{key}.svg": svg.encode("utf-8") for key, svg in svgs.items()}
+    html = await anyio.to_thread.run_sync(pdf_html, context, svgs, note)
     await warming
-    return await html_to_pdf(pdf_html(context, svgs, note), images=files)
+    return await html_to_pdf(html, images=files)
 
 
 async def linkage_report_pdf(

@@ -20,9 +20,11 @@ import pickle
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+import anyio
+
 from engage import clock
 from engage.db.bulk import fetch
-from engage.db.engine import current_engine
+from engage.db.engine import configure, current_engine, current_url
 from engage.db.tables import ReportRun
 from engage.reporting.linkage import (
     DEFAULT_REPS,
@@ -34,6 +36,7 @@ from engage.reporting.linkage import (
 )
 from engage.reporting.linkage_data import load_linkage_input
 from engage.reporting.report_inputs import current_inputs
+from engage.sidecar import in_fitting_process
 
 LINKAGE = "linkage"
 #: A run still "running" after this long lost its worker (a crash, a restart), and one
@@ -81,7 +84,11 @@ async def _load(run_id: int, key: str) -> tuple[LinkageRun | None, AnalysisData 
     try:
         # Written by engage into its own database: whoever could plant a payload there
         # could already change every figure, so reading it trusts nothing new.
-        form, run, data = pickle.loads(row["payload"]) if row else (None, None, None)  # noqa: S301
+        form, run, data = (
+            await anyio.to_thread.run_sync(pickle.loads, row["payload"])
+            if row
+            else (None, None, None)
+        )
         if form != PAYLOAD_FORMAT:
             run = data = None
     except Exception:
@@ -171,10 +178,7 @@ async def refresh_linkage() -> bool:
         return False
     run_id = int(claimed[0]["id"])
     try:
-        data, units = await load_linkage_input(day, DEFAULT_SEED, DEFAULT_REPS)
-        run = await linkage_run(data, units)
-        dataset = await analysis_data_of(data, units)
-        payload = pickle.dumps((PAYLOAD_FORMAT, run, dataset), protocol=pickle.HIGHEST_PROTOCOL)
+        payload = await computed_payload(day)
     except Exception as exc:  # stored as failed, shown with its reason; never a 500
         log.exception("linkage report %s failed", key)
         await (
@@ -205,6 +209,30 @@ async def refresh_linkage() -> bool:
     return True
 
 
+async def computed_payload(day: date) -> bytes:
+    """The stored form of the report as of ``day``, computed in the fitting process: the
+    data load, the fits, the data set and the pickling all happen there, so the web
+    worker's event loop only waits (and the people answering are not slowed)."""
+    url = current_url()
+    if url is None:  # not configured from a URL (never in engage itself): compute here
+        return await _payload(day)
+    return await in_fitting_process(_payload_apart, url, clock.pinned_day(), day)
+
+
+def _payload_apart(url: str, pinned: date | None, day: date) -> bytes:
+    """In the fitting process: the same database and clock, the payload computed."""
+    configure(url)
+    clock.pin(pinned)
+    return asyncio.run(_payload(day))
+
+
+async def _payload(day: date) -> bytes:
+    data, units = await load_linkage_input(day, DEFAULT_SEED, DEFAULT_REPS)
+    run = await linkage_run(data, units)
+    dataset = await analysis_data_of(data, units)
+    return pickle.dumps((PAYLOAD_FORMAT, run, dataset), protocol=pickle.HIGHEST_PROTOCOL)
+
+
 _kicked: set[asyncio.Task[bool]] = set()
 
 
@@ -216,15 +244,29 @@ def refresh_soon() -> None:
     task.add_done_callback(_kicked.discard)
 
 
+#: The kept PDF this worker last read or made (engine, run id, bytes): a stored run's PDF
+#: never changes, so downloads after the first are served from memory.
+_kept: tuple[object, int, bytes] | None = None
+
+
 async def kept_pdf(run_id: int) -> bytes | None:
     """The PDF of a stored report, if one was rendered already."""
+    global _kept
+    engine = current_engine()
+    if _kept is not None and _kept[0] is engine and _kept[1] == run_id:
+        return _kept[2]
     row = await ReportRun.select(ReportRun.pdf).where(ReportRun.id == run_id).first().run()
-    return bytes(row["pdf"]) if row and row["pdf"] is not None else None
+    if not row or row["pdf"] is None:
+        return None
+    _kept = (engine, run_id, bytes(row["pdf"]))
+    return _kept[2]
 
 
 async def keep_pdf(run_id: int, pdf: bytes) -> None:
     """Keep a stored report's PDF, so the next download is a read."""
+    global _kept
     await ReportRun.update({ReportRun.pdf: pdf}).where(ReportRun.id == run_id).run()
+    _kept = (current_engine(), run_id, pdf)
 
 
 async def settle() -> None:

@@ -17,13 +17,13 @@ import contextlib
 import os
 import shutil
 import tempfile
-import weakref
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engage.settings import get_settings, project_root
-from engage.sidecar import RENDERING
+from engage.sidecar import NICENESS, RENDERING
+from engage.web.lanes import worker_slots
 
 if TYPE_CHECKING:
     from choreographer import Browser, Tab
@@ -108,21 +108,12 @@ async def html_to_pdf(html: str, images: Mapping[str, bytes] | None = None) -> b
     return await RENDERING.run(_render, html, dict(images or {}))
 
 
-_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-    weakref.WeakKeyDictionary()
-)
-
-
 @contextlib.asynccontextmanager
 async def pdf_slot() -> AsyncIterator[None]:
     """Hold one of the worker's PDF rendering slots (``ENGAGE_PDF_RENDERS``, default 1)
     while rendering: more requests wait their turn instead of each starting a Chromium
     and a layout, so memory stays bounded whatever the number of downloads."""
-    loop = asyncio.get_running_loop()
-    slots = _SLOTS.get(loop)
-    if slots is None:
-        slots = _SLOTS[loop] = asyncio.Semaphore(get_settings().pdf_renders)
-    async with slots:
+    async with worker_slots("pdf", get_settings().pdf_renders):
         yield
 
 
@@ -153,6 +144,31 @@ def _write_page(folder: Path) -> Path:
         encoding="utf-8",
     )
     return page
+
+
+def yield_cpu(root: int) -> None:
+    """Lower the priority of a started Chromium and every process it has started (its
+    zygote, whose later renderers inherit it), as the sidecars' (``NICENESS``): drawing
+    charts must not take the CPU from the web worker serving the people answering."""
+    family, parents = {root}, _parents()
+    grew = True
+    while grew:
+        found = {pid for pid, parent in parents.items() if parent in family} - family
+        family |= found
+        grew = bool(found)
+    for pid in family:
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, pid, NICENESS)
+
+
+def _parents() -> dict[int, int]:
+    """Every process's parent, from /proc (empty where there is none)."""
+    out: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            # the command name (2nd field) may hold spaces: the parent follows its ")"
+            out[int(stat.parent.name)] = int(stat.read_text().rpartition(")")[2].split()[1])
+    return out
 
 
 class ChartPage:
@@ -187,6 +203,9 @@ class ChartPage:
     async def _load(self) -> None:
         url = _write_page(Path(self._folder.name)).as_uri()
         await self._browser.open()
+        process = getattr(self._browser, "subprocess", None)
+        if process is not None:
+            yield_cpu(process.pid)
         tab = self._tab()
         _result(await tab.send_command("Page.enable"))
         loaded = tab.subscribe_once("Page.loadEventFired")

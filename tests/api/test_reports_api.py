@@ -137,7 +137,7 @@ async def test_the_page_shows_the_stored_report_while_updating_and_says_when_it_
 
     await login(client, org.logins["hr"])
     await inputs_changed()  # say an import happened
-    monkeypatch.setattr(report_store, "load_linkage_input", broken)
+    monkeypatch.setattr(report_store, "computed_payload", broken)
     res = await client.get("/reports/linkage")
     assert res.status_code == 200 and "updating since" in res.text
     assert "Engagement and outcomes" in res.text and "In short" in res.text  # the old one

@@ -78,7 +78,7 @@ async def test_a_failed_computation_is_stored_with_its_reason(
         raise RuntimeError("the outcomes table is unreadable")
 
     await run_import("responses", _history("2025-07-15"), "hr@acme.test")
-    monkeypatch.setattr(report_store, "load_linkage_input", broken)
+    monkeypatch.setattr(report_store, "computed_payload", broken)
     assert await refresh_linkage() is True
     stored = await stored_linkage()
     assert stored.failure == "RuntimeError: the outcomes table is unreadable"

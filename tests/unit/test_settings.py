@@ -44,3 +44,19 @@ def test_a_bad_pdf_renders_is_a_clear_error(value: str) -> None:
         SettingsError, match="ENGAGE_PDF_RENDERS must be a whole number from 1 to 8"
     ):
         pdf_renders(value)
+
+
+def test_report_requests_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    try:
+        for value, lanes in (("3", 3), ("", 1)):
+            monkeypatch.setenv("ENGAGE_REPORT_REQUESTS", value)
+            get_settings.cache_clear()
+            assert get_settings().report_requests == lanes
+        monkeypatch.setenv("ENGAGE_REPORT_REQUESTS", "12")
+        get_settings.cache_clear()
+        with pytest.raises(SettingsError, match="ENGAGE_REPORT_REQUESTS must be a whole number"):
+            get_settings()
+    finally:
+        monkeypatch.delenv("ENGAGE_REPORT_REQUESTS")
+        get_settings.cache_clear()
+    assert get_settings().report_requests == 1

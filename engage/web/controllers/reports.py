@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import anyio
 from litestar import Controller, Response, get
 from litestar.response import Template
 
@@ -20,6 +21,7 @@ from engage.reporting.report_store import (
     linkage_for_viewer,
     ready_linkage,
 )
+from engage.web.lanes import NO_COMPRESSION, report_lane
 from engage.web.pdf import pdf_slot
 from reports.charts import report_charts
 from reports.stats.linkage import LinkageReport
@@ -27,7 +29,7 @@ from reports.summary import heading, outcome_title, tell
 from reports.training_summary import METHOD_NOTE, signed, training_blocks
 
 
-def _context(
+async def _context(
     report: LinkageReport,
     body: dict[str, Any],
     names: dict[int, str],
@@ -36,11 +38,15 @@ def _context(
     stored: StoredLinkage,
 ) -> dict[str, Any]:
     """The page's context; all but ``stored`` is built once per stored report and worker
-    (charts for thousands of units take a while, and a stored report never changes)."""
+    (charts for thousands of units take a while, and a stored report never changes); in a
+    thread, so the event loop goes on serving meanwhile."""
     global _built
     key = (current_engine(), stored.run_id)
     if _built is None or _built[0] != key:
-        _built = (key, _report_context(report, body, names, ancestors, titles))
+        built = await anyio.to_thread.run_sync(
+            _report_context, report, body, names, ancestors, titles
+        )
+        _built = (key, built)
     return {"stored": stored, **_built[1]}
 
 
@@ -82,6 +88,7 @@ class ReportPagesController(Controller):
 
     path = "/reports"
     guards = [requires_role("hr")]
+    middleware = [report_lane]
     include_in_schema = False
 
     @get("/linkage", name="report_linkage")
@@ -93,10 +100,12 @@ class ReportPagesController(Controller):
             return Template("report_pending.html", context={"stored": stored})
         return Template(
             "report_linkage.html",
-            context=_context(run.report, run.body, run.names, run.ancestors, run.titles, stored),
+            context=await _context(
+                run.report, run.body, run.names, run.ancestors, run.titles, stored
+            ),
         )
 
-    @get("/linkage.pdf", name="report_linkage_pdf")
+    @get("/linkage.pdf", name="report_linkage_pdf", opt={NO_COMPRESSION: True})
     async def pdf(self) -> Response[bytes] | Response[str]:
         """The paginated PDF (cover, contents, page numbers, vector charts)."""
         try:

@@ -15,6 +15,7 @@ from engage import clock
 from engage.auth.guards import requires_role
 from engage.reporting.linkage import DEFAULT_REPS, DEFAULT_SEED, dataset_json
 from engage.reporting.report_store import NotReady, ready_linkage
+from engage.web.lanes import report_lane
 
 
 class LinkOut(msgspec.Struct):
@@ -156,6 +157,7 @@ class ReportsApiController(Controller):
 
     path = "/api/reports"
     guards = [requires_role("hr")]
+    middleware = [report_lane]
     tags = ["reports"]
 
     @get(

@@ -32,6 +32,7 @@ from engage.survey.waves import (
     participation_counted_at,
     unit_rates,
 )
+from engage.web.lanes import NO_COMPRESSION
 from engage.web.pdf import html_to_pdf, pdf_slot
 from surveys.items import ELEMENTS
 from surveys.participation import RECOUNT_EVERY_HOURS
@@ -219,7 +220,13 @@ class WavesController(Controller):
             return await _detail_page(request, wave_id, str(exc))
         return await _detail_page(request, wave_id, "Closed.")
 
-    @post("/{wave_id:int}/sheet", name="wave_sheet", guards=[requires_role("hr")], status_code=200)
+    @post(
+        "/{wave_id:int}/sheet",
+        name="wave_sheet",
+        guards=[requires_role("hr")],
+        status_code=200,
+        opt={NO_COMPRESSION: True},
+    )
     async def sheet(
         self, request: Request[Any, Any, Any], wave_id: FromPath[int], data: FormData
     ) -> Template | Response[bytes]:
