@@ -100,13 +100,31 @@ def to_json(body: dict[str, Any]) -> str:
     return json.dumps(body, ensure_ascii=False, allow_nan=False, indent=2) + "\n"
 
 
+#: Results CSV precision: estimates and intervals to 6 significant digits, p-values to 6
+#: decimals (0 there means below 0.0000005) — a reader's precision, not a float's.
+ESTIMATE_DIGITS = 6
+P_DECIMALS = 6
+
+
+def _result_cell(column: str, value: Any) -> Any:
+    """A results CSV cell: numbers rounded for reading (still numbers), the rest as is."""
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, float):
+        return value
+    if column in ("p_value", "p_adjusted"):
+        return round(value, P_DECIMALS)
+    return float(f"{value:.{ESTIMATE_DIGITS}g}")
+
+
 def to_csv(body: dict[str, Any]) -> str:
     """The links as CSV, one row per outcome and method, then one per training module and
-    outcome (method ``did_twfe``, with ``module``); warnings joined by ' | '."""
+    outcome (method ``did_twfe``, with ``module``); warnings joined by ' | '. Numbers are
+    rounded for reading (``ESTIMATE_DIGITS``, ``P_DECIMALS``); the JSON keeps them whole."""
     rows = []
     for link in body["links"]:
-        row = [link.get(c, "") for c in CSV_COLUMNS[:-1]]
-        rows.append(["" if v is None else v for v in row] + [" | ".join(link["warnings"])])
+        row = [_result_cell(c, link.get(c, "")) for c in CSV_COLUMNS[:-1]]
+        rows.append([*row, " | ".join(link["warnings"])])
     for effect in body.get("training_effects", []):
         values = {
             **effect,
@@ -116,8 +134,8 @@ def to_csv(body: dict[str, Any]) -> str:
                 "comparable untrained units (difference-in-differences)"
             ),
         }
-        row = [values.get(c, "") for c in CSV_COLUMNS[:-1]]
-        rows.append(["" if v is None else v for v in row] + [" | ".join(effect["warnings"])])
+        row = [_result_cell(c, values.get(c, "")) for c in CSV_COLUMNS[:-1]]
+        rows.append([*row, " | ".join(effect["warnings"])])
     return export_csv(CSV_COLUMNS, rows)
 
 
