@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
 import aiosmtplib
 
 from engage import clock
+from engage.db.store import DatabaseStore
 from engage.settings import Settings
 
 
@@ -31,8 +34,35 @@ def _domain(sender: str) -> str:
     return address.rsplit("@", 1)[1] if "@" in address else "localhost"
 
 
+@dataclass(frozen=True, slots=True)
+class DeliveryStatus:
+    """How the newest attempt to send mail went: when, and the server's refusal if any."""
+
+    at: datetime
+    problem: str | None
+
+
+_STATUS = DatabaseStore("mail_status")
+_STATUS_KEY = "last"
+
+
+async def delivery_status() -> DeliveryStatus | None:
+    """The newest sending attempt's outcome (None before any), for HR's wave page."""
+    raw = await _STATUS.get(_STATUS_KEY)
+    if raw is None:
+        return None
+    value = json.loads(raw)
+    return DeliveryStatus(datetime.fromisoformat(value["at"]), value["problem"])
+
+
+async def _record(problem: str | None) -> None:
+    value = {"at": clock.system_now().isoformat(), "problem": problem}
+    await _STATUS.set(_STATUS_KEY, json.dumps(value))
+
+
 async def send_all(settings: Settings, mails: list[Mail]) -> list[Mail]:
-    """Send over one SMTP connection; return the mails that could not be sent."""
+    """Send over one SMTP connection; return the mails that could not be sent (and keep
+    how it went, with the server's reason, for ``delivery_status``)."""
     if not settings.smtp_host:
         raise MailNotConfigured("set ENGAGE_SMTP_HOST to send email")
     if not mails:
@@ -45,6 +75,7 @@ async def send_all(settings: Settings, mails: list[Mail]) -> list[Mail]:
         timeout=30,
     )
     failed: list[Mail] = []
+    problem: str | None = None
     try:
         await client.connect()
         if settings.smtp_user and settings.smtp_password:
@@ -59,13 +90,16 @@ async def send_all(settings: Settings, mails: list[Mail]) -> list[Mail]:
             message.set_content(mail.body)
             try:
                 await client.send_message(message)
-            except aiosmtplib.SMTPException:
+            except aiosmtplib.SMTPException as exc:
                 failed.append(mail)
-    except (aiosmtplib.SMTPException, OSError):
+                problem = f"{type(exc).__name__}: {exc}"[:500]
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        await _record(f"{type(exc).__name__}: {exc}"[:500])
         return list(mails)
     finally:
         if client.is_connected:
             await client.quit()
+    await _record(problem)
     return failed
 
 

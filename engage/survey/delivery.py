@@ -135,3 +135,28 @@ async def issue_for_person(person_id: int, kind: str = "token") -> tuple[str, st
             [(digest, row["id"])],
         )
     return str(row["wave.name"]), secret
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """How a wave's email invitations stand: mailed, waiting to be sent, and people with
+    no address (who need a slip). Counted alike whether people answered or not."""
+
+    mailed: int
+    waiting: int
+    no_email: int
+
+
+async def delivery_counts(wave_id: int) -> Delivery:
+    """The wave's invitations by email delivery (one GROUP BY over its invitations)."""
+    rows = await Invitation.raw(
+        "SELECT SUM(CASE WHEN p.email IS NOT NULL AND i.emailed_at IS NOT NULL THEN 1 ELSE 0 "
+        "END) AS mailed, SUM(CASE WHEN p.email IS NOT NULL AND i.emailed_at IS NULL THEN 1 "
+        "ELSE 0 END) AS waiting, SUM(CASE WHEN p.email IS NULL THEN 1 ELSE 0 END) AS no_email "
+        "FROM invitation i JOIN person p ON p.id = i.person WHERE i.wave = {}",
+        wave_id,
+    ).run()
+    row = rows[0] if rows else {}
+    return Delivery(
+        int(row.get("mailed") or 0), int(row.get("waiting") or 0), int(row.get("no_email") or 0)
+    )

@@ -38,7 +38,7 @@ def _claim_sql(engine_type: str, condition: str, stamp_column: str) -> str:
         f"UPDATE invitation SET {stamp_column} = {{}} WHERE id IN ("
         "SELECT i.id FROM invitation i JOIN person p ON p.id = i.person "
         "JOIN wave w ON w.id = i.wave "
-        f"WHERE w.status = 'open' AND i.spent = FALSE AND p.email IS NOT NULL AND {condition} "
+        f"WHERE w.status = 'open' AND p.email IS NOT NULL AND {condition} "
         f"ORDER BY i.id LIMIT {BATCH}{lock}) RETURNING id"
     )
 
@@ -110,7 +110,9 @@ async def _claim_and_mail(
 
 
 async def send_invitations(settings: Settings) -> MailingResult:
-    """Email every open wave's not-yet-mailed invitations that have an address."""
+    """Email every open wave's not-yet-mailed invitations that have an address — also of
+    those who answered already (by slip or kiosk): their link opens the survey like any
+    other, and whom mail went to must not tell who has answered."""
     return await _claim_and_mail(settings, "i.emailed_at IS NULL", (), "emailed_at", "invite")
 
 
@@ -126,7 +128,10 @@ async def send_reminders(
     )
     params = (now - REMINDER_GAP, today, today + timedelta(days=settings.reminder_days))
     await _retire_answered_links(due, params, now)
-    return await _claim_and_mail(settings, due, params, "reminded_at", "reminder")
+    # reminders go to those who have not answered (rule 7), and are shown to nobody
+    return await _claim_and_mail(
+        settings, f"i.spent = FALSE AND {due}", params, "reminded_at", "reminder"
+    )
 
 
 async def _retire_answered_links(due: str, params: tuple[object, ...], now: datetime) -> None:

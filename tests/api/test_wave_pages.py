@@ -43,6 +43,13 @@ async def test_hr_creates_opens_prints_and_closes(client: AsyncTestClient[Any], 
     token = await csrf_token(client)
     opened = await client.post(f"{url}/open", data={"_csrf_token": token})
     assert opened.status_code == 200 and "6 people invited" in opened.text
+    # how the emailed invitations stand (no mail server in the tests: said so)
+    detail = await client.get(url)
+    assert "Email invitations" in detail.text and "Email is not set up" in detail.text
+    delivery = re.findall(r'<th scope="row">([^<]+)</th><td class="num">(\d+)</td>', detail.text)
+    counts = dict(delivery)
+    assert int(counts["Mailed"]) == 0
+    assert int(counts["Waiting to be sent"]) + int(counts["No email address (need a slip)"]) == 6
     sheet = await client.post(
         f"{url}/sheet", data={"_csrf_token": token, "who": "all", "format": "html"}
     )
@@ -89,6 +96,7 @@ async def test_managers_see_counts_only_in_their_scope_and_change_nothing(
     assert page.status_code == 200
     assert "Harbour" not in page.text and "Acme Clinics" not in page.text
     assert "Open now" not in page.text and "Close now" not in page.text
+    assert "Email invitations" not in page.text  # HR's, not a manager's
     token = await csrf_token(client)
     for action in ("open", "close", "sheet"):
         response = await client.post(f"{url}/{action}", data={"_csrf_token": token})

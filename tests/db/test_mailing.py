@@ -16,10 +16,13 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from engage import clock
+from engage.db.tables import Wave
 from engage.jobs import run_due_jobs
+from engage.mail import delivery_status
 from engage.settings import Settings, get_settings
 from engage.survey.answering import Credential, Problem, find_ballot, submit
-from engage.survey.waves import WaveSpec, create_wave
+from engage.survey.delivery import Delivery, delivery_counts, issue
+from engage.survey.waves import WaveSpec, create_wave, open_wave
 from surveys.answers import Submission
 from tests.factories import build_small_org
 
@@ -135,10 +138,45 @@ async def test_a_refusing_server_means_retry_later(
     box.refuse = True
     refused = await run_due_jobs(setting)
     assert refused.invitations_sent == 0 and refused.mail_failures == 2
+    # HR's wave page can say why: the server's own reason is kept with the time
+    status = await delivery_status()
+    assert status is not None and status.problem is not None and "550" in status.problem
+    wave = await Wave.select(Wave.id).where(Wave.name == "Harbour check-in").first().run()
+    assert wave is not None
+    assert await delivery_counts(int(wave["id"])) == Delivery(mailed=0, waiting=2, no_email=0)
     box.refuse = False
     retried = await run_due_jobs(setting)
     assert retried.invitations_sent == 2
     assert sorted(m["To"] for m in box.take()) == ["e5@acme.test", "harbour@acme.test"]
+    status = await delivery_status()
+    assert status is not None and status.problem is None
+    assert await delivery_counts(int(wave["id"])) == Delivery(mailed=2, waiting=0, no_email=0)
+
+
+async def test_who_gets_an_invitation_does_not_tell_who_answered(
+    setting: Settings, inbox: tuple[Inbox, int]
+) -> None:
+    """Attack: HR hands one person a slip while email is down, then watches the mail go
+    out: had only unanswered invitations been mailed, the count would name who answered."""
+    box = inbox[0]
+    box.take()
+    closes = TODAY + timedelta(days=6)
+    wave = await create_wave(WaveSpec("Slip first", ("L1",), TODAY, closes), "hr@acme.test")
+    await open_wave(wave, "hr@acme.test")
+    slips = {i.name: i.secret for i in await issue(wave, "kiosk")}
+    rita = Credential.from_kiosk_code(slips["Rita Riverside"])
+    assert rita is not None
+    assert await submit(rita, Submission({"E01": 4}, None, None), "en") is None
+    before = await delivery_counts(wave)
+    report = await run_due_jobs(setting)
+    messages = box.take()
+    mailed = {m["To"] for m in messages}
+    assert "riverside@acme.test" in mailed  # answered, and mailed like everyone else
+    after = await delivery_counts(wave)
+    assert before.waiting == after.mailed == report.invitations_sent == len(mailed)
+    # her emailed link opens a ballot like any other
+    link = Credential.from_token(token_for(messages, "riverside@acme.test"))
+    assert not isinstance(await find_ballot(link), Problem)
 
 
 async def test_no_reminder_in_the_same_run_as_the_invitation(

@@ -17,9 +17,10 @@ from engage.auth.guards import current_user, requires_role
 from engage.auth.identity import CurrentUser
 from engage.csvio import parse_iso_date
 from engage.db.tables import SurveyItem, Wave, WaveAudience
+from engage.mail import delivery_status
 from engage.org.queries import find_unit, flatten, unit_tree
 from engage.settings import get_settings
-from engage.survey.delivery import DeliveryError, issue
+from engage.survey.delivery import DeliveryError, delivery_counts, issue
 from engage.survey.pulses import create_pulse, list_pulses, stop_pulse
 from engage.survey.waves import (
     WaveError,
@@ -130,6 +131,7 @@ async def _detail_page(
         .run()
     ]
     rates = await unit_rates(wave_id, user.scope_path())
+    mailing = user.sees_whole_org and wave["status"] == "open"
     return Template(
         "wave.html",
         context={
@@ -144,6 +146,9 @@ async def _detail_page(
             "can_manage": user.sees_whole_org,
             "units": flatten(await unit_tree(None)) if user.sees_whole_org else [],
             "message": message,
+            "delivery": await delivery_counts(wave_id) if mailing else None,
+            "mail_status": await delivery_status() if mailing else None,
+            "mail_configured": bool(get_settings().smtp_host),
         },
     )
 
