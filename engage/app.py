@@ -53,6 +53,7 @@ from engage.web.hygiene import hygiene_middleware
 from engage.web.lanes import NO_COMPRESSION
 from engage.web.security import (
     csrf_config,
+    csrf_of_this_session,
     login_rate_limit,
     purge_expired_sessions,
     session_auth,
@@ -143,6 +144,7 @@ def create_app(settings: Settings | None = None, secret_key: str | None = None) 
         security=[{"session": []}],
     )
     return Litestar(
+        before_request=csrf_of_this_session,
         route_handlers=[
             AuthController,
             AnswerController,

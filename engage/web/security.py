@@ -12,6 +12,7 @@ from litestar import Request
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, MutableScopeHeaders
+from litestar.exceptions import PermissionDeniedException
 from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
 from litestar.middleware.session.server_side import (
     ServerSideSessionBackend,
@@ -58,9 +59,48 @@ async def retrieve_user(
     return user
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_COOKIE = "engage_csrf"
+
+
+def _csrf_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _csrf_belongs(session: dict[str, Any], connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    """Whether the request's CSRF cookie is the one this session was started with.
+
+    The double-submit check alone accepts any valid pair, so a token planted in a
+    browser (from a sibling subdomain, say) would pass; tying it to the session at login
+    makes such a pair useless for anyone else's session."""
+    bound = session.get("csrf")
+    if not isinstance(bound, str):
+        return True  # started without a CSRF cookie (none to tie); the middleware checks
+    token = connection.cookies.get(CSRF_COOKIE, "")
+    return hmac.compare_digest(_csrf_digest(token), bound)
+
+
+def csrf_of_this_session(request: Request[Any, Any, Any]) -> None:
+    """Before every handler: an unsafe request in a logged-in session must carry the CSRF
+    cookie that session was started with (403 otherwise; the session itself stays)."""
+    if request.method in SAFE_METHODS or "user" not in request.scope:
+        return
+    session = request.scope.get("session")
+    if isinstance(session, dict) and session.get("user_id") and not _csrf_belongs(session, request):
+        raise PermissionDeniedException("CSRF token does not belong to this session")
+
+
 def start_session(request: Request[Any, Any, Any], user: CurrentUser) -> None:
-    """Put the logged-in user (and their current session version) in the session."""
-    request.set_session({"user_id": user.id, "v": user.session_version})
+    """Put the logged-in user (and their current session version) in the session, tied to
+    the CSRF token the login came with."""
+    token = request.cookies.get(CSRF_COOKIE)
+    request.set_session(
+        {
+            "user_id": user.id,
+            "v": user.session_version,
+            **({"csrf": _csrf_digest(token)} if token else {}),
+        }
+    )
 
 
 async def purge_expired_sessions(every_seconds: int = 600) -> None:
@@ -175,7 +215,7 @@ def csrf_config(secret: str, settings: Settings) -> CSRFConfig:
     """Double-submit CSRF tokens on every unsafe request (forms and API alike)."""
     return CSRFConfig(
         secret=secret,
-        cookie_name="engage_csrf",
+        cookie_name=CSRF_COOKIE,
         header_name="x-csrftoken",
         cookie_secure=settings.secure_cookies,
         cookie_httponly=False,

@@ -269,3 +269,47 @@ async def test_guesses_spread_over_addresses_meet_the_per_account_limit(
     assert (await login(client, "nobody@acme.test", "x")).status_code == 429
     assert (await login(client, org.logins["hr"])).status_code == 302  # others are not locked
     await DatabaseStore("login_failures").delete_all()
+
+
+async def test_a_csrf_token_planted_from_elsewhere_does_not_work_in_a_session(
+    client: AsyncTestClient[Any], org: Org
+) -> None:
+    """Attack: someone who can set a cookie in HR's browser (a sibling subdomain) plants a
+    CSRF token of their own and sends a form with it; the double-submit check alone would
+    accept the pair, but the session was started with another token."""
+    from datetime import timedelta
+
+    from engage import clock
+    from engage.db.tables import Wave
+
+    await login(client, org.logins["hr"])
+    own = await csrf_token(client)
+    session = str(client.cookies["engage_session"])
+    client.cookies.clear()
+    await client.get("/login")  # the attacker's own visit: a valid token of their own
+    planted = str(client.cookies["engage_csrf"])
+    assert planted != own
+
+    def browser_holds(token: str) -> None:
+        client.cookies.clear()
+        client.cookies.set("engage_session", session)
+        client.cookies.set("engage_csrf", token)
+
+    form = {
+        "name": "Planted pulse",
+        "opens_on": clock.today().isoformat(),
+        "closes_on": (clock.today() + timedelta(days=7)).isoformat(),
+        "units": ["L1"],
+        "items": ["E01", "E02"],
+    }
+    browser_holds(planted)
+    refused = await client.post(
+        "/waves/", data={**form, "_csrf_token": planted}, follow_redirects=False
+    )
+    assert refused.status_code == 403
+    assert await Wave.count().where(Wave.name == "Planted pulse").run() == 0
+    # the session's own token still works (and reading pages never needed it)
+    browser_holds(own)
+    done = await client.post("/waves/", data={**form, "_csrf_token": own}, follow_redirects=False)
+    assert done.status_code in (302, 303)
+    assert await Wave.count().where(Wave.name == "Planted pulse").run() == 1
