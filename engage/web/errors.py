@@ -86,9 +86,19 @@ OUT_OF_RANGE = (
 )
 
 
+#: PostgreSQL data errors a request's own values cause: a value the driver cannot send
+#: (22000, asyncpg's "invalid input for query argument"), too long (22001), out of range
+#: (22003), or a character the database cannot hold (22021 NUL, 22P05). Any other data
+#: error comes from engage's own SQL and stays a server error, logged as one.
+REQUEST_VALUE_STATES = frozenset({"22000", "22001", "22003", "22021", "22P05"})
+
+
 def value_refused(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """A value the database cannot hold (the request's transaction is rolled back): a
     clear 400 instead of a server error."""
+    state = getattr(exc, "sqlstate", None)
+    if state is not None and state not in REQUEST_VALUE_STATES:
+        return server_error(request, exc)
     request.logger.warning(
         "refused a value on %s %s: %s", request.method, loggable_path(request), type(exc).__name__
     )
