@@ -20,6 +20,7 @@ from litestar.middleware.session.server_side import (
 )
 from litestar.security.session_auth import SessionAuth
 from litestar.types import Empty, Message, ScopeSession
+from litestar.utils.scope.state import ScopeState
 
 from engage import clock
 from engage.auth.accounts import load_user
@@ -82,11 +83,24 @@ def _csrf_belongs(session: dict[str, Any], connection: ASGIConnection[Any, Any, 
 
 def csrf_of_this_session(request: Request[Any, Any, Any]) -> None:
     """Before every handler: an unsafe request in a logged-in session must carry the CSRF
-    cookie that session was started with (403 otherwise; the session itself stays)."""
-    if request.method in SAFE_METHODS or "user" not in request.scope:
-        return
+    cookie that session was started with (403 otherwise; the session itself stays).
+
+    The CSRF cookie lasts as long as the browser, the session cookie up to
+    ``SESSION_HOURS``: a browser that restarted comes back with the session and no CSRF
+    cookie. Its first page then gets a fresh token made here by the server (one nobody
+    else can know), and the session is tied to that one.
+    """
     session = request.scope.get("session")
-    if isinstance(session, dict) and session.get("user_id") and not _csrf_belongs(session, request):
+    if "user" not in request.scope or not isinstance(session, dict):
+        return
+    if not session.get("user_id"):
+        return
+    if request.method in SAFE_METHODS:
+        fresh = ScopeState.from_scope(request.scope).csrf_token
+        if CSRF_COOKIE not in request.cookies and isinstance(fresh, str) and fresh:
+            request.set_session({**session, "csrf": _csrf_digest(fresh)})
+        return
+    if not _csrf_belongs(session, request):
         raise PermissionDeniedException("CSRF token does not belong to this session")
 
 

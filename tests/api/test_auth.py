@@ -313,3 +313,30 @@ async def test_a_csrf_token_planted_from_elsewhere_does_not_work_in_a_session(
     done = await client.post("/waves/", data={**form, "_csrf_token": own}, follow_redirects=False)
     assert done.status_code in (302, 303)
     assert await Wave.count().where(Wave.name == "Planted pulse").run() == 1
+
+
+async def test_a_browser_restart_keeps_the_session_usable(
+    client: AsyncTestClient[Any], org: Org
+) -> None:
+    """The CSRF cookie ends with the browser, the session cookie later: after a restart the
+    first page gives a fresh token, which the session takes (a planted one it does not)."""
+    await login(client, org.logins["hr"])
+    old = await csrf_token(client)
+    session = str(client.cookies["engage_session"])
+    client.cookies.clear()
+    client.cookies.set("engage_session", session)  # the restarted browser
+    page = await client.get("/account")
+    assert page.status_code == 200
+    fresh = str(client.cookies["engage_csrf"])
+    assert fresh != old
+    out = await client.post("/logout", data={"_csrf_token": fresh}, follow_redirects=False)
+    assert out.status_code in (302, 303) and out.headers["location"] == "/login"
+    # and the old token (say, copied by someone before the restart) is no longer the one
+    client.cookies.clear()
+    await login(client, org.logins["hr"])
+    session = str(client.cookies["engage_session"])
+    client.cookies.clear()
+    client.cookies.set("engage_session", session)
+    client.cookies.set("engage_csrf", old)
+    refused = await client.post("/logout", data={"_csrf_token": old}, follow_redirects=False)
+    assert refused.status_code == 403
