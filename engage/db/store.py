@@ -58,6 +58,19 @@ class DatabaseStore(NamespacedStore):
             .run()
         )
 
+    async def claim(self, key: str, expires_in: timedelta) -> bool:
+        """Store ``key`` unless it is there already, in one statement: True for the one
+        caller that stored it (two at once cannot both be first)."""
+        rows = await (
+            KeyValue.insert(
+                KeyValue(key=self._key(key), value=b"1", expires_at=_now() + expires_in)
+            )
+            .on_conflict(target=KeyValue.key, action="DO NOTHING")
+            .returning(KeyValue.id)
+            .run()
+        )
+        return bool(rows)
+
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
         """The value under ``key`` unless it is missing or expired; optionally extend its life."""
         row = (

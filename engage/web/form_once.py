@@ -38,8 +38,5 @@ async def first_use(request: Request[Any, Any, Any], form_id: str) -> bool:
     nonce, _, token = form_id.partition(".")
     if not nonce or not signed_ok(request, _PURPOSE, nonce, token):
         return False
-    if await STORE.get(nonce) is not None:
-        return False
     left = signed_until(token) - clock.system_now().timestamp()
-    await STORE.set(nonce, b"1", expires_in=timedelta(seconds=max(1.0, left)))
-    return True
+    return await STORE.claim(nonce, timedelta(seconds=max(1.0, left)))

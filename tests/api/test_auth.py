@@ -195,6 +195,17 @@ async def test_expired_rows_are_purged(client: AsyncTestClient[Any]) -> None:
     assert await store.get("fresh") == b"y"
 
 
+async def test_a_claim_is_won_once_even_at_once(client: AsyncTestClient[Any]) -> None:
+    import asyncio
+    from datetime import timedelta
+
+    store = DatabaseStore("ballot_forms")
+    won = await asyncio.gather(*(store.claim("nonce-1", timedelta(minutes=5)) for _ in range(5)))
+    assert sorted(won) == [False, False, False, False, True]
+    assert await store.claim("nonce-1", timedelta(minutes=5)) is False
+    assert await store.claim("nonce-2", timedelta(minutes=5)) is True
+
+
 async def test_an_admin_password_reset_ends_the_users_sessions(
     client: AsyncTestClient[Any], org: Org
 ) -> None:

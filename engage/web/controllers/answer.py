@@ -86,27 +86,18 @@ async def _take(
     if isinstance(outcome, Problem):
         return _problem_page(outcome, language)
     if isinstance(outcome, Invalid):
-        if not await form_once.first_use(request, form.get("form_id", "")):
-            # The same form sent again (Back on a shared kiosk): its answers are not
-            # shown a second time, whoever sends it.
-            lang = default_bank().language(language or "en")
-            if kiosk:
-                return _kiosk_page(lang.code, "", lang.t("form_resent"), status_code=400)
-            found = await find_ballot(credential, language)
-            if isinstance(found, Problem):
-                return _problem_page(found, language)
-            return Template(
-                "answer.html",
-                context=_context(request, found, action, notice=lang.t("form_resent")),
-                status_code=400,
-            )
+        # Filled in again only the first time this form arrives: sent again (Back on a
+        # shared kiosk), its answers are not shown a second time, whoever sends it.
+        first = await form_once.first_use(request, form.get("form_id", ""))
+        resent = default_bank().language(language or "en").t("form_resent")
+        if not first and kiosk:
+            return _kiosk_page(language, "", resent, status_code=400)
         found = await find_ballot(credential, language)
         if isinstance(found, Problem):
             return _problem_page(found, language)
+        shown = {"errors": dict(outcome.errors), "values": form} if first else {"notice": resent}
         return Template(
-            "answer.html",
-            context=_context(request, found, action, errors=dict(outcome.errors), values=form),
-            status_code=400,
+            "answer.html", context=_context(request, found, action, **shown), status_code=400
         )
     # A sent form is used up, so sending it again can never show its answers either.
     await form_once.first_use(request, form.get("form_id", ""))
