@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import os
 import tempfile
 from collections.abc import Awaitable, Callable
-from datetime import date
 from pathlib import Path
 
-from engage import audit, clock
+from engage import audit
 from engage.csvio import ImportSummary, Progress
-from engage.db.engine import configure, current_url
+from engage.db.engine import current_url
 from engage.org.roster_import import import_roster
 from engage.org.units_import import import_units
 from engage.outcomes.outcomes_import import import_outcomes
 from engage.outcomes.visits_import import import_visits
 from engage.reporting.report_inputs import inputs_changed
-from engage.sidecar import IMPORTING
+from engage.sidecar import IMPORTING, on_this_database
 from engage.survey.history_import import import_responses
 from engage.survey.items_service import import_items
 from engage.training.completions_import import import_completions
@@ -59,29 +57,22 @@ async def run_upload(
 ) -> ImportSummary:
     """``run_import`` for an upload: a large file goes through a temporary file to a fresh
     process (``APART_FROM_BYTES``), which gives all its memory back when it ends."""
-    url = current_url()
-    if len(data) < APART_FROM_BYTES or url is None:
+    if len(data) < APART_FROM_BYTES or current_url() is None:
         return await run_import(kind, data, actor, window_days=window_days)
     handle, name = tempfile.mkstemp(prefix="engage-import-", suffix=".csv")
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
         del data
-        return await IMPORTING.run(
-            _import_file, url, clock.pinned_day(), kind, name, actor, window_days
-        )
+        return await on_this_database(IMPORTING, _import_file, kind, name, actor, window_days)
     finally:
         os.unlink(name)
 
 
-def _import_file(
-    url: str, day: date | None, kind: str, path: str, actor: str, window_days: int | None
-) -> ImportSummary:
-    """In the importing process: the same database and day, the file read, imported."""
-    configure(url)
-    clock.pin(day)
-    data = Path(path).read_bytes()
-    return asyncio.run(run_import(kind, data, actor, window_days=window_days))
+async def _import_file(kind: str, path: str, actor: str, window_days: int | None) -> ImportSummary:
+    """In the importing process (nothing else waits on its loop): the file read, imported."""
+    data = Path(path).read_bytes()  # noqa: ASYNC240
+    return await run_import(kind, data, actor, window_days=window_days)
 
 
 async def run_import(

@@ -17,9 +17,10 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from datetime import date
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -112,3 +113,29 @@ IMPORTING = Sidecar("importing", fresh=True)
 async def in_fitting_process(function: Callable[..., T], *args: Any) -> T:
     """``function(*args)`` in the fitting process."""
     return await FITTING.run(function, *args)
+
+
+async def on_this_database(
+    sidecar: Sidecar, function: Callable[..., Coroutine[Any, Any, T]], *args: Any
+) -> T:
+    """``await function(*args)`` in ``sidecar``, on this process's database and day (in
+    place when already in a sidecar, or when no database URL is configured)."""
+    from engage import clock
+    from engage.db.engine import current_url
+
+    url = current_url()
+    if _inside or url is None:
+        return await function(*args)
+    return await sidecar.run(_on_database, url, clock.pinned_day(), function, *args)
+
+
+def _on_database(
+    url: str, pinned: date | None, function: Callable[..., Coroutine[Any, Any, T]], *args: Any
+) -> T:
+    """In the sidecar: the parent's database and day, then the job on a loop of its own."""
+    from engage import clock
+    from engage.db.engine import configure
+
+    configure(url)
+    clock.pin(pinned)
+    return asyncio.run(function(*args))

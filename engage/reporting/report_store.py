@@ -24,7 +24,7 @@ import anyio
 
 from engage import clock
 from engage.db.bulk import fetch
-from engage.db.engine import configure, current_engine, current_url
+from engage.db.engine import current_engine
 from engage.db.tables import ReportRun
 from engage.reporting.linkage import (
     DEFAULT_REPS,
@@ -36,7 +36,7 @@ from engage.reporting.linkage import (
 )
 from engage.reporting.linkage_data import load_linkage_input
 from engage.reporting.report_inputs import current_inputs
-from engage.sidecar import in_fitting_process
+from engage.sidecar import FITTING, on_this_database
 
 LINKAGE = "linkage"
 #: A run still "running" after this long lost its worker (a crash, a restart), and one
@@ -213,17 +213,7 @@ async def computed_payload(day: date) -> bytes:
     """The stored form of the report as of ``day``, computed in the fitting process: the
     data load, the fits, the data set and the pickling all happen there, so the web
     worker's event loop only waits (and the people answering are not slowed)."""
-    url = current_url()
-    if url is None:  # not configured from a URL (never in engage itself): compute here
-        return await _payload(day)
-    return await in_fitting_process(_payload_apart, url, clock.pinned_day(), day)
-
-
-def _payload_apart(url: str, pinned: date | None, day: date) -> bytes:
-    """In the fitting process: the same database and clock, the payload computed."""
-    configure(url)
-    clock.pin(pinned)
-    return asyncio.run(_payload(day))
+    return await on_this_database(FITTING, _payload, day)
 
 
 async def _payload(day: date) -> bytes:
