@@ -92,7 +92,10 @@ async def send_all(settings: Settings, mails: list[Mail]) -> list[Mail]:
                 await client.send_message(message)
             except aiosmtplib.SMTPException as exc:
                 failed.append(mail)
-                problem = f"{type(exc).__name__}: {exc}"[:500]
+                # the kind and code only: the server's text may name the recipient, and a
+                # refused reminder's recipient is someone who has not answered (rule 7)
+                code = getattr(exc, "code", None)
+                problem = type(exc).__name__ + (f" (SMTP {code})" if code else "")
     except (aiosmtplib.SMTPException, OSError) as exc:
         await _record(f"{type(exc).__name__}: {exc}"[:500])
         return list(mails)

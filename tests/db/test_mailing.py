@@ -38,8 +38,8 @@ class Inbox:
         self.refuse = False
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        if self.refuse:
-            return "550 mailbox unavailable"
+        if self.refuse:  # as real servers do, naming the recipient
+            return f"550 mailbox {envelope.rcpt_tos[0]} unavailable"
         parsed = message_from_bytes(envelope.content, policy=policy.default)
         assert isinstance(parsed, EmailMessage)
         self.messages.append(parsed)
@@ -141,6 +141,8 @@ async def test_a_refusing_server_means_retry_later(
     # HR's wave page can say why: the server's own reason is kept with the time
     status = await delivery_status()
     assert status is not None and status.problem is not None and "550" in status.problem
+    # … but never whom it was for: a refused reminder would name someone who has not answered
+    assert "@" not in status.problem
     wave = await Wave.select(Wave.id).where(Wave.name == "Harbour check-in").first().run()
     assert wave is not None
     assert await delivery_counts(int(wave["id"])) == Delivery(mailed=0, waiting=2, no_email=0)
