@@ -51,6 +51,7 @@ from engage.web.controllers.waves import WavesController
 from engage.web.controllers.waves_api import WavesApiController
 from engage.web.hygiene import hygiene_middleware
 from engage.web.lanes import NO_COMPRESSION
+from engage.web.openapi_refusals import declare_refusals
 from engage.web.security import (
     csrf_config,
     csrf_of_this_session,
@@ -143,7 +144,7 @@ def create_app(settings: Settings | None = None, secret_key: str | None = None) 
         ),
         security=[{"session": []}],
     )
-    return Litestar(
+    app = Litestar(
         before_request=csrf_of_this_session,
         route_handlers=[
             AuthController,
@@ -207,6 +208,8 @@ def create_app(settings: Settings | None = None, secret_key: str | None = None) 
         logging_config=LoggingConfig(log_exceptions="always" if settings.debug else "debug"),
         debug=settings.debug,
     )
+    declare_refusals(app)
+    return app
 
 
 def create_app_from_env() -> Litestar:

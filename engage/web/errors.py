@@ -6,7 +6,12 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.exceptions import (
+    ClientException,
+    HTTPException,
+    NotAuthorizedException,
+    ValidationException,
+)
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
@@ -18,11 +23,19 @@ TITLES = {
     401: "Please log in",
     403: "Not allowed",
     404: "Not found",
+    409: "Not possible now",
     405: "Not allowed",
     413: "File too large",
     429: "Too many attempts",
     500: "Something went wrong",
 }
+
+
+class RuleConflict(ClientException):
+    """A well-formed API request that a rule refuses as things stand (a wave's status,
+    today's date, the roster, the catalogue): 409, the detail names every problem."""
+
+    status_code = 409
 
 
 def loggable_path(request: Request[Any, Any, Any]) -> str:

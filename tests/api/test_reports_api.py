@@ -49,9 +49,11 @@ async def test_hr_gets_the_linkage_object(
     res = await client.get(
         "/api/reports/linkage", params={"reps": 100, "as_of": "2026-01-01", "seed": 1}
     )
-    assert res.status_code == 400
-    assert all(f"{p}=" in res.text for p in ("reps", "as_of", "seed"))
-    assert "engage report linkage" in res.text
+    assert res.status_code == 400  # seed and draws are fixed by the schema
+    assert {e["key"] for e in res.json()["extra"]} == {"reps", "seed"}
+    res = await client.get("/api/reports/linkage", params={"as_of": "2026-01-01"})
+    assert res.status_code == 409  # a well-formed date the stored report is not as of
+    assert "2026-01-01" in res.text and "engage report linkage" in res.text
 
 
 @pytest.mark.parametrize("who", ["regional", "riverside", "employee"])

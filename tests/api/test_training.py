@@ -296,7 +296,7 @@ async def test_hr_manages_the_catalogue(client: AsyncTestClient[Any], org: Org) 
         "/api/training/assignments",
         {"module": "chair-side-manner", "due_on": DUE, "unit_id": "T4"},
     )
-    assert refused.status_code == 400 and "retired" in refused.text
+    assert refused.status_code == 409 and "retired" in refused.text
 
 
 async def test_imports_of_modules_and_completions(client: AsyncTestClient[Any], org: Org) -> None:
@@ -396,5 +396,5 @@ async def test_a_leaver_in_the_area_gets_a_clear_refusal(
         "/api/training/assignments",
         {"module": "follow-up-calls", "due_on": DUE, "employee_ids": ["E6"]},
     )
-    assert response.status_code == 400 and "E6 left" in response.text
+    assert response.status_code == 409 and "E6 left" in response.text
     assert await _count() == before

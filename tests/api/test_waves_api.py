@@ -25,7 +25,7 @@ async def test_hr_creates_opens_and_closes_over_the_api(
         "closes_on": (TODAY + timedelta(days=5)).isoformat(),
     }
     bad = await client.post("/api/waves", json={**body, "unit_ids": ["NOPE"]}, headers=headers)
-    assert bad.status_code == 400 and "unknown unit NOPE" in bad.json()["detail"]
+    assert bad.status_code == 409 and "unknown unit NOPE" in bad.json()["detail"]
     created = await client.post("/api/waves", json=body, headers=headers)
     assert created.status_code == 201
     wave_id = created.json()["id"]
@@ -38,7 +38,7 @@ async def test_hr_creates_opens_and_closes_over_the_api(
     assert "answered" not in str(counts)  # never an exact number of answers
     assert (await client.post(f"/api/waves/{wave_id}/close", headers=headers)).status_code == 200
     again = await client.post(f"/api/waves/{wave_id}/close", headers=headers)
-    assert again.status_code == 400
+    assert again.status_code == 409  # well-formed, but the wave is closed already
 
 
 async def test_managers_read_within_their_area_only(client: AsyncTestClient[Any], org: Org) -> None:

@@ -8,10 +8,11 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, get
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, QueryParameter
+from litestar.params import Parameter, QueryParameter
 
 from engage.auth.guards import current_user, requires_role
 from engage.org.queries import UnitNode, ancestors, find_unit, flatten, search_people, unit_tree
+from engage.web.api_types import NO_NUL
 
 
 class Me(msgspec.Struct):
@@ -108,7 +109,11 @@ class UnitsController(Controller):
         summary="One unit",
         description="404 when the unit does not exist or is outside the caller's scope.",
     )
-    async def get_unit(self, request: Request[Any, Any, Any], unit_id: FromPath[str]) -> UnitDetail:
+    async def get_unit(
+        self,
+        request: Request[Any, Any, Any],
+        unit_id: Annotated[str, Parameter(max_length=64, pattern=NO_NUL)],
+    ) -> UnitDetail:
         """A unit with its sub-units; units outside the caller's scope are 'not found'."""
         user = current_user(request)
         node = await find_unit(unit_id, user.scope_path())
@@ -133,15 +138,19 @@ class PeopleController(Controller):
     guards = [requires_role("manager")]
     tags = ["org"]
 
-    @get("/", summary="Search people in scope")
+    @get("/", summary="Search people in scope", raises=[NotFoundException])
     async def search(
         self,
         request: Request[Any, Any, Any],
         q: Annotated[
-            str, QueryParameter(description="Part of a name, email or employee id", max_length=200)
+            str,
+            QueryParameter(
+                description="Part of a name, email or employee id", max_length=200, pattern=NO_NUL
+            ),
         ] = "",
         unit_id: Annotated[
-            str | None, QueryParameter(description="Only this unit's subtree", max_length=64)
+            str | None,
+            QueryParameter(description="Only this unit's subtree", max_length=64, pattern=NO_NUL),
         ] = None,
         include_left: Annotated[
             bool, QueryParameter(description="Include people who left")

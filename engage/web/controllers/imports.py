@@ -59,7 +59,9 @@ class CSVUploadOperation(Operation):
 
     def __post_init__(self) -> None:
         self.request_body = RequestBody(
-            content={"text/csv": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))},
+            content={
+                "text/csv": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, min_length=1))
+            },
             description="The CSV file (UTF-8, header row).",
             required=True,
         )

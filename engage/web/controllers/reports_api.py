@@ -7,7 +7,7 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, get
-from litestar.exceptions import ServiceUnavailableException, ValidationException
+from litestar.exceptions import ServiceUnavailableException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import QueryParameter
 
@@ -15,6 +15,7 @@ from engage import clock
 from engage.auth.guards import requires_role
 from engage.reporting.linkage import DEFAULT_REPS, DEFAULT_SEED, dataset_json
 from engage.reporting.report_store import NotReady, ready_linkage
+from engage.web.errors import RuleConflict
 from engage.web.lanes import report_lane
 
 
@@ -170,14 +171,16 @@ class ReportsApiController(Controller):
             "least the minimum group size of respondents. The report is computed in the "
             "background whenever its data change (as of today, with the default seed and "
             "draws) and served from storage: 503 with Retry-After while the first one is "
-            "computed or when it failed (the reason in detail). Other dates, seeds or draws "
-            "are refused (400): `engage report linkage` computes those."
+            "computed or when it failed (the reason in detail). Other seeds or draws are "
+            "refused (400), another date is 409 (the stored report is as of today): "
+            "`engage report linkage` computes those."
         ),
         responses={
             503: ResponseSpec(
                 None, description="No report stored yet: being computed, or failed (why)."
             )
         },
+        raises=[RuleConflict],
     )
     async def linkage(
         self,
@@ -186,14 +189,24 @@ class ReportsApiController(Controller):
             QueryParameter(description="Only today (the stored report's date) is accepted."),
         ] = None,
         seed: Annotated[
-            int | None, QueryParameter(description=f"Only {DEFAULT_SEED} is accepted.")
+            int | None,
+            QueryParameter(
+                ge=DEFAULT_SEED,
+                le=DEFAULT_SEED,
+                description=f"Only {DEFAULT_SEED} (`engage report linkage --seed` for others).",
+            ),
         ] = None,
         reps: Annotated[
-            int | None, QueryParameter(description=f"Only {DEFAULT_REPS} is accepted.")
+            int | None,
+            QueryParameter(
+                ge=DEFAULT_REPS,
+                le=DEFAULT_REPS,
+                description=f"Only {DEFAULT_REPS} (`engage report linkage --reps` for others).",
+            ),
         ] = None,
     ) -> LinkageOut:
         """The stored report (reproducible: same data, seed and draws, same numbers)."""
-        _only_stored(as_of, seed, reps)
+        _only_stored(as_of)
         try:
             run, _, _ = await ready_linkage()
         except NotReady as exc:
@@ -223,18 +236,11 @@ class ReportsApiController(Controller):
         return msgspec.convert(dataset_json(data), AnalysisDataOut)
 
 
-def _only_stored(as_of: date | None, seed: int | None, reps: int | None) -> None:
-    """Refuse parameters the stored report was not computed with, naming each."""
-    wrong = []
+def _only_stored(as_of: date | None) -> None:
+    """Refuse a date other than the stored report's (seed and draws are schema-checked)."""
     if as_of is not None and as_of != clock.today():
-        wrong.append(f"as_of={as_of.isoformat()} (the report is as of {clock.today()})")
-    if seed is not None and seed != DEFAULT_SEED:
-        wrong.append(f"seed={seed} (the report uses {DEFAULT_SEED})")
-    if reps is not None and reps != DEFAULT_REPS:
-        wrong.append(f"reps={reps} (the report uses {DEFAULT_REPS})")
-    if wrong:
-        raise ValidationException(
-            "the linkage report is computed in the background with fixed parameters; "
-            f"not available: {'; '.join(wrong)}. Use `engage report linkage` with "
-            "--as-of, --seed or --reps for others."
+        raise RuleConflict(
+            "the linkage report is computed in the background as of today "
+            f"({clock.today()}); not available as of {as_of.isoformat()}. "
+            "Use `engage report linkage --as-of` for another date."
         )

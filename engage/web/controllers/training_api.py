@@ -7,13 +7,15 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post
-from litestar.exceptions import NotFoundException, ValidationException
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.exceptions import NotFoundException
+from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from engage import clock
 from engage.auth.guards import current_user, requires_role
 from engage.org.queries import find_unit
 from engage.training.assignments import (
+    MAX_NOTE,
+    MAX_REFLECTION,
     AssignmentError,
     AssignmentRow,
     AssignRequest,
@@ -26,6 +28,8 @@ from engage.training.assignments import (
     progress_by_unit,
 )
 from engage.training.catalogue import list_modules
+from engage.web.api_types import NO_NUL, Code, Codes, RowId, text
+from engage.web.errors import RuleConflict
 
 
 class ModuleOut(msgspec.Struct):
@@ -47,11 +51,11 @@ class ModuleOut(msgspec.Struct):
 class AssignIn(msgspec.Struct):
     """Assign a module to a whole unit (with its sub-units) or to people by employee id."""
 
-    module: str
+    module: Code
     due_on: date
-    unit_id: str | None = None
-    employee_ids: list[str] = []
-    note: str = ""
+    unit_id: Code | None = None
+    employee_ids: Codes = []
+    note: Annotated[str, text(MAX_NOTE)] = ""
 
 
 class AssignOut(msgspec.Struct):
@@ -93,7 +97,7 @@ class ProgressOut(msgspec.Struct):
 class CompleteIn(msgspec.Struct):
     """Completing one's own assignment."""
 
-    reflection: str = ""
+    reflection: Annotated[str, text(MAX_REFLECTION)] = ""
 
 
 def _out(r: AssignmentRow) -> AssignmentOut:
@@ -123,7 +127,7 @@ class TrainingApiController(Controller):
     @get("/modules", summary="The training catalogue")
     async def modules(
         self,
-        language: Annotated[str, QueryParameter(max_length=16)] = "en",
+        language: Annotated[str, QueryParameter(max_length=16, pattern=NO_NUL)] = "en",
         retired: FromQuery[bool] = False,
     ) -> list[ModuleOut]:
         """Every module (current ones unless ``retired=true``), titled in ``language``."""
@@ -144,11 +148,15 @@ class TrainingApiController(Controller):
             for m in await list_modules(language, include_retired=retired)
         ]
 
-    @get("/assignments", summary="Assignments in your area (or one unit of it)")
+    @get(
+        "/assignments",
+        summary="Assignments in your area (or one unit of it)",
+        raises=[NotFoundException],
+    )
     async def assignments(
         self,
         request: Request[Any, Any, Any],
-        unit_id: Annotated[str, QueryParameter(max_length=64)] = "",
+        unit_id: Annotated[str, QueryParameter(max_length=64, pattern=NO_NUL)] = "",
         status: Annotated[
             str, QueryParameter(pattern="^(|assigned|overdue|completed|cancelled)$")
         ] = "",
@@ -167,7 +175,12 @@ class TrainingApiController(Controller):
         )
         return [_out(r) for r in rows]
 
-    @post("/assignments", summary="Assign a module", status_code=201)
+    @post(
+        "/assignments",
+        summary="Assign a module",
+        status_code=201,
+        raises=[NotFoundException, RuleConflict],
+    )
     async def create(self, request: Request[Any, Any, Any], data: JSONBody[AssignIn]) -> AssignOut:
         """Assign to a unit (everyone in it now) or named people, all inside your area."""
         try:
@@ -185,24 +198,23 @@ class TrainingApiController(Controller):
         except OutOfScope as exc:
             raise NotFoundException(str(exc)) from None
         except AssignmentError as exc:
-            raise ValidationException(str(exc)) from None
+            raise RuleConflict(str(exc)) from None
         return AssignOut(result.module_code, result.created, result.already_open, result.due_on)
 
     @post(
         "/assignments/{assignment_id:int}/cancel",
         summary="Withdraw an open assignment in your area",
         status_code=200,
+        raises=[RuleConflict],
     )
-    async def cancel(
-        self, request: Request[Any, Any, Any], assignment_id: FromPath[int]
-    ) -> dict[str, Any]:
+    async def cancel(self, request: Request[Any, Any, Any], assignment_id: RowId) -> dict[str, Any]:
         """Withdraw an open assignment of someone in your area (404 outside it)."""
         try:
             await cancel(current_user(request), assignment_id)
         except OutOfScope as exc:
             raise NotFoundException(str(exc)) from None
         except AssignmentError as exc:
-            raise ValidationException(str(exc)) from None
+            raise RuleConflict(str(exc)) from None
         return {"id": assignment_id, "state": "cancelled"}
 
     @get("/progress", summary="Open, overdue and completed assignments per unit")
@@ -229,11 +241,16 @@ class MyTrainingApiController(Controller):
             return []
         return [_out(r) for r in await list_assignments(clock.today(), person_id=person)]
 
-    @post("/{assignment_id:int}/complete", summary="Mark your assignment complete", status_code=200)
+    @post(
+        "/{assignment_id:int}/complete",
+        summary="Mark your assignment complete",
+        status_code=200,
+        raises=[RuleConflict],
+    )
     async def complete(
         self,
         request: Request[Any, Any, Any],
-        assignment_id: FromPath[int],
+        assignment_id: RowId,
         data: JSONBody[CompleteIn],
     ) -> AssignmentOut:
         """Complete one of your open assignments today, with an optional reflection."""
@@ -243,7 +260,7 @@ class MyTrainingApiController(Controller):
         except OutOfScope as exc:
             raise NotFoundException(str(exc)) from None
         except AssignmentError as exc:
-            raise ValidationException(str(exc)) from None
+            raise RuleConflict(str(exc)) from None
         person = await person_of(user)
         rows = await list_assignments(clock.today(), person_id=person)
         return next(_out(r) for r in rows if r.id == assignment_id)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post
-from litestar.exceptions import NotFoundException, ValidationException
-from litestar.params import FromPath, JSONBody
+from litestar.exceptions import NotFoundException
+from litestar.params import JSONBody
 
 from engage.auth.guards import current_user, requires_role
 from engage.survey.waves import (
+    MAX_NAME,
     Participation,
     WaveError,
     WaveSpec,
@@ -21,7 +22,9 @@ from engage.survey.waves import (
     open_wave,
     unit_rates,
 )
+from engage.web.api_types import Codes, RowId, SomeCodes, visible_text
 from engage.web.controllers.waves import visible_waves, waves_reaching
+from engage.web.errors import RuleConflict
 
 
 class ParticipationOut(msgspec.Struct):
@@ -50,11 +53,11 @@ class WaveOut(msgspec.Struct):
 class WaveIn(msgspec.Struct):
     """A new draft wave."""
 
-    name: str
-    unit_ids: list[str]
+    name: Annotated[str, visible_text(MAX_NAME)]
+    unit_ids: SomeCodes
     opens_on: date
     closes_on: date
-    items: list[str] = []
+    items: Codes = []
 
 
 class UnitRateOut(msgspec.Struct):
@@ -103,7 +106,13 @@ class WavesApiController(Controller):
             for w in waves
         ]
 
-    @post("/", summary="Create a draft wave", guards=[requires_role("hr")], status_code=201)
+    @post(
+        "/",
+        summary="Create a draft wave",
+        guards=[requires_role("hr")],
+        status_code=201,
+        raises=[RuleConflict],
+    )
     async def create(self, request: Request[Any, Any, Any], data: JSONBody[WaveIn]) -> WaveOut:
         """Validate and store a draft; 400 names what is wrong."""
         spec = WaveSpec(
@@ -112,7 +121,7 @@ class WavesApiController(Controller):
         try:
             wave_id = await create_wave(spec, current_user(request).email)
         except WaveError as exc:
-            raise ValidationException(str(exc)) from None
+            raise RuleConflict(str(exc)) from None
         wave = next(w for w in await list_waves() if w.id == wave_id)
         return WaveOut(
             wave.id,
@@ -130,13 +139,14 @@ class WavesApiController(Controller):
         summary="Open a draft now",
         guards=[requires_role("hr")],
         status_code=200,
+        raises=[RuleConflict],
     )
-    async def open(self, request: Request[Any, Any, Any], wave_id: FromPath[int]) -> Opened:
+    async def open(self, request: Request[Any, Any, Any], wave_id: RowId) -> Opened:
         """Freeze thresholds and membership, invite the audience."""
         try:
             invited = await open_wave(wave_id, current_user(request).email)
         except WaveError as exc:
-            raise ValidationException(str(exc)) from None
+            raise RuleConflict(str(exc)) from None
         return Opened(id=wave_id, invited=invited)
 
     @post(
@@ -144,24 +154,21 @@ class WavesApiController(Controller):
         summary="Close an open wave now",
         guards=[requires_role("hr")],
         status_code=200,
+        raises=[RuleConflict],
     )
-    async def close(
-        self, request: Request[Any, Any, Any], wave_id: FromPath[int]
-    ) -> dict[str, int]:
+    async def close(self, request: Request[Any, Any, Any], wave_id: RowId) -> dict[str, int]:
         """No more answers; invitations become per-unit counts."""
         try:
             await close_wave(wave_id, current_user(request).email)
         except WaveError as exc:
-            raise ValidationException(str(exc)) from None
+            raise RuleConflict(str(exc)) from None
         return {"id": wave_id}
 
     @get(
         "/{wave_id:int}/response-counts",
         summary="Answered of invited per unit, in the caller's scope",
     )
-    async def counts(
-        self, request: Request[Any, Any, Any], wave_id: FromPath[int]
-    ) -> list[UnitRateOut]:
+    async def counts(self, request: Request[Any, Any, Any], wave_id: RowId) -> list[UnitRateOut]:
         """Counts per unit subtree; null where fewer than k invitees or it would expose a group."""
         user = current_user(request)
         scope = user.scope_path()
