@@ -27,6 +27,7 @@ from piccolo.engine.postgres import PostgresEngine
 from engage import __version__
 from engage.csvio import ImportRejected
 from engage.db.engine import configure, current_engine
+from engage.db.sqlite_pool import PooledSQLiteEngine
 from engage.db.sqlite_writer import close_writers
 from engage.db.store import DatabaseStore
 from engage.jobs import run_forever
@@ -87,17 +88,18 @@ async def _housekeeping(app: Litestar) -> AsyncIterator[None]:
 async def _database_pool(app: Litestar) -> AsyncIterator[None]:
     engine = current_engine()
     pool_size = int(os.environ.get("ENGAGE_DB_POOL", "10"))
-    # SQLite has no pool (Piccolo warns if asked); ENGAGE_DB_POOL=0 opens a connection per query.
-    if isinstance(engine, PostgresEngine) and pool_size > 0:
-        await engine.start_connection_pool(max_size=pool_size)
-        try:
-            yield
-        finally:
-            await engine.close_connection_pool()
-    else:
-        try:
-            yield
-        finally:
+    # ENGAGE_DB_POOL=0 opens a connection per query (both engines).
+    pooled = engine if isinstance(engine, PostgresEngine | PooledSQLiteEngine) else None
+    if pool_size <= 0:
+        pooled = None
+    if pooled is not None:
+        await pooled.start_connection_pool(max_size=pool_size)
+    try:
+        yield
+    finally:
+        if pooled is not None:
+            await pooled.close_connection_pool()
+        if not isinstance(engine, PostgresEngine):
             await close_writers()
 
 

@@ -10,7 +10,8 @@ from urllib.parse import unquote, urlparse
 
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine
+
+from engage.db.sqlite_pool import PooledSQLiteEngine
 
 
 class DatabaseURLError(ValueError):
@@ -72,7 +73,7 @@ def make_engine(target: DatabaseTarget) -> Engine[Any]:
     if target.kind == "postgres":
         return PostgresEngine(config=dict(target.postgres_config or {}))
     assert target.sqlite_path is not None
-    return SQLiteEngine(path=target.sqlite_path, timeout=30)
+    return PooledSQLiteEngine(path=target.sqlite_path, timeout=30)
 
 
 def prepare_sqlite_file(path: str) -> None:
