@@ -23,20 +23,11 @@ def _key(email: str) -> str:
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
-async def failures(email: str) -> int:
-    """Wrong passwords for this email within the window."""
-    value = await _STORE.get(_key(email))
-    return int(value.decode()) if value else 0
-
-
-async def locked(email: str) -> bool:
-    """Whether this email has used up its guesses for now."""
-    return await failures(email) >= FAILURES_ALLOWED
-
-
-async def failed(email: str) -> None:
-    """Count one wrong password (the window restarts from it)."""
-    await _STORE.set(_key(email), str(await failures(email) + 1), expires_in=WINDOW)
+async def attempt(email: str) -> bool:
+    """Take one of this email's guesses before its password is checked: False when they
+    are used up for now. Taken first and atomically, so parallel guesses cannot all slip
+    in under the limit; a right password starts the count again (``succeeded``)."""
+    return await _STORE.increment(_key(email), WINDOW) <= FAILURES_ALLOWED
 
 
 async def succeeded(email: str) -> None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from litestar.stores.base import NamespacedStore
 
 from engage import clock
+from engage.db.sqlite_writer import is_sqlite
 from engage.db.tables import KeyValue
 
 
@@ -70,6 +71,50 @@ class DatabaseStore(NamespacedStore):
             .run()
         )
         return bool(rows)
+
+    async def increment(self, key: str, expires_in: timedelta) -> int:
+        """Add one to the count under ``key`` and return the new count, in one statement
+        (parallel callers never overwrite each other's); an expired count starts again at
+        one, and the expiry restarts from now."""
+        await self._drop_expired(key)
+        expires_at = _now() + expires_in
+        if is_sqlite(KeyValue._meta.db):
+            sql = (
+                "INSERT INTO kv_store (key, value, expires_at) VALUES ({}, CAST('1' AS BLOB), {}) "
+                "ON CONFLICT (key) DO UPDATE SET "
+                "value = CAST(CAST(CAST(kv_store.value AS TEXT) AS INTEGER) + 1 AS BLOB), "
+                "expires_at = excluded.expires_at RETURNING value"
+            )
+        else:
+            sql = (
+                "INSERT INTO kv_store (key, value, expires_at) VALUES ({}, '1'::bytea, {}) "
+                "ON CONFLICT (key) DO UPDATE SET value = convert_to("
+                "(convert_from(kv_store.value, 'UTF8')::bigint + 1)::text, 'UTF8'), "
+                "expires_at = excluded.expires_at RETURNING value"
+            )
+        rows = await KeyValue.raw(sql, self._key(key), expires_at).run()
+        return int(bytes(rows[0]["value"]).decode())
+
+    async def decrement(self, key: str) -> None:
+        """Take one off the count under ``key`` (never below zero), in one statement."""
+        if is_sqlite(KeyValue._meta.db):
+            sql = (
+                "UPDATE kv_store SET value = CAST(MAX(CAST(CAST(value AS TEXT) AS INTEGER) - 1, 0)"
+                " AS BLOB) WHERE key = {}"
+            )
+        else:
+            sql = (
+                "UPDATE kv_store SET value = convert_to(GREATEST(convert_from(value, 'UTF8')"
+                "::bigint - 1, 0)::text, 'UTF8') WHERE key = {}"
+            )
+        await KeyValue.raw(sql, self._key(key)).run()
+
+    async def _drop_expired(self, key: str) -> None:
+        await (
+            KeyValue.delete()
+            .where(KeyValue.key == self._key(key), KeyValue.expires_at <= _now())
+            .run()
+        )
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
         """The value under ``key`` unless it is missing or expired; optionally extend its life."""

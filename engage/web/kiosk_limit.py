@@ -3,10 +3,12 @@
 A salon's tablet serves everyone on one address, so counting every request (as logins
 are) turned the sixth person of a busy minute away, with their ballot filled in. Only
 wrong codes count: ``WRONG_CODES_ALLOWED`` within ``WINDOW`` per address (a keyed hash of
-it, nothing stored in the clear). A code that opened a ballot comes back with the answers
-together with a pass (an HMAC of the code's hash with a time limit), and a submission with
-a valid pass is always taken, whatever the count, so nobody loses a filled-in ballot; a
-submission without one is a guess like any other.
+it, nothing stored in the clear); once they are used up no code is checked from that
+address until the window has passed (a right one included, or guessing would go on). A
+code that opened a ballot comes back with the answers together with a pass (an HMAC of
+the code's hash with a time limit), and a submission or a language switch with a valid
+pass is always taken, whatever the count, so nobody loses a filled-in ballot; one
+without a pass is a guess like any other.
 """
 
 from __future__ import annotations
@@ -26,20 +28,17 @@ PASS_LIFETIME = timedelta(hours=3)
 _STORE = DatabaseStore("kiosk_wrong")
 
 
-async def _count(request: Request[Any, Any, Any]) -> int:
-    value = await _STORE.get(hashed_client(request, "kiosk"))
-    return int(value.decode()) if value else 0
+async def attempt(request: Request[Any, Any, Any]) -> bool:
+    """Take one of this address's guesses before a code is checked: False when they are
+    used up for now. Taken first and atomically, so parallel guesses cannot all slip in
+    under the limit; ``right`` gives it back when the code opened a ballot."""
+    count = await _STORE.increment(hashed_client(request, "kiosk"), WINDOW)
+    return count <= WRONG_CODES_ALLOWED
 
 
-async def too_many(request: Request[Any, Any, Any]) -> bool:
-    """Whether this address has used up its wrong codes for now."""
-    return await _count(request) >= WRONG_CODES_ALLOWED
-
-
-async def wrong(request: Request[Any, Any, Any]) -> None:
-    """Count one wrong code (the window restarts from it)."""
-    key = hashed_client(request, "kiosk")
-    await _STORE.set(key, str(await _count(request) + 1), expires_in=WINDOW)
+async def right(request: Request[Any, Any, Any]) -> None:
+    """The code checked was right: its guess does not count."""
+    await _STORE.decrement(hashed_client(request, "kiosk"))
 
 
 def pass_for(request: Request[Any, Any, Any], digest: str) -> str:

@@ -205,6 +205,48 @@ async def test_a_busy_kiosk_serves_everyone_and_limits_only_wrong_codes(
     assert (await client.post("/kiosk/answer", data=forged)).status_code == 429
 
 
+async def test_parallel_wrong_codes_cannot_slip_under_the_limit_and_an_open_ballot_keeps_working(
+    client: AsyncTestClient[Any], org: Org
+) -> None:
+    """Attack: send many wrong codes at once, so that each is checked before any is counted."""
+    import asyncio
+    import re
+
+    from engage.web.kiosk_limit import WRONG_CODES_ALLOWED
+
+    wave, codes = await new_wave("kiosk", unit="ROOT")
+    await client.get("/kiosk")
+    csrf = await csrf_token(client)
+    code = next(iter(codes.values()))
+    ballot = await client.post("/kiosk", data={"code": code, "_csrf_token": csrf})
+    assert ballot.status_code == 200
+    found = re.search(r'name="kiosk_pass" value="([^"]+)"', ballot.text)
+    assert found is not None
+    answers = await asyncio.gather(
+        *(
+            client.post("/kiosk", data={"code": f"EEEEE-EE{i:03d}", "_csrf_token": csrf})
+            for i in range(4 * WRONG_CODES_ALLOWED)
+        )
+    )
+    statuses = [a.status_code for a in answers]
+    assert statuses.count(400) == WRONG_CODES_ALLOWED  # checked: exactly the allowance
+    assert statuses.count(429) == 3 * WRONG_CODES_ALLOWED
+    # the person whose ballot was already open switches its language and sends it
+    switched = await client.post(
+        "/kiosk",
+        data={"code": code, "kiosk_pass": found.group(1), "lang": "ru", "_csrf_token": csrf},
+    )
+    assert switched.status_code == 200 and 'lang="ru"' in switched.text
+    again = re.search(r'name="kiosk_pass" value="([^"]+)"', switched.text)
+    assert again is not None
+    form = full_form(csrf, lang="ru") | {"kiosk_code": code, "kiosk_pass": again.group(1)}
+    assert (await client.post("/kiosk/answer", data=form)).status_code == 200
+    assert await Response.count().where(Response.wave == wave).run() == 1
+    # the language switch of a ballot shows no one's code as a guess: without the pass it is
+    refused = await client.post("/kiosk", data={"code": code, "lang": "zh", "_csrf_token": csrf})
+    assert refused.status_code == 429
+
+
 async def test_a_form_sent_again_does_not_show_its_answers_again(
     client: AsyncTestClient[Any], org: Org
 ) -> None:

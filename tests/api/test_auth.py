@@ -282,6 +282,54 @@ async def test_guesses_spread_over_addresses_meet_the_per_account_limit(
     await DatabaseStore("login_failures").delete_all()
 
 
+async def test_parallel_wrong_passwords_cannot_slip_under_the_per_account_limit(
+    client: AsyncTestClient[Any], org: Org
+) -> None:
+    """Attack: send many guesses for one account at once, each checked before any counted."""
+    import asyncio
+
+    from engage.auth.lockout import FAILURES_ALLOWED
+
+    async def guess(i: int) -> int:
+        await DatabaseStore("rate_limit").delete_all()  # as if each came from a new address
+        return (await login(client, org.logins["employee"], f"guess-{i}")).status_code
+
+    statuses = await asyncio.gather(*(guess(i) for i in range(3 * FAILURES_ALLOWED)))
+    assert statuses.count(400) <= FAILURES_ALLOWED, statuses
+    assert statuses.count(429) >= 2 * FAILURES_ALLOWED
+    await DatabaseStore("rate_limit").delete_all()
+    assert (await login(client, org.logins["employee"])).status_code == 429
+    await DatabaseStore("login_failures").delete_all()
+
+
+async def test_guessing_the_current_password_on_the_account_page_is_limited_too(
+    client: AsyncTestClient[Any], org: Org
+) -> None:
+    """Attack: at a logged-in kiosk or an unlocked screen, guess the password through the
+    change-password form (a session does not need it, but it opens other devices)."""
+    from engage.auth.lockout import FAILURES_ALLOWED
+
+    await login(client, org.logins["regional"])
+    token = await csrf_token(client)
+    form = {"new_password": "another long password", "confirm_password": "another long password"}
+    for i in range(FAILURES_ALLOWED):
+        wrong = await client.post(
+            "/account/password",
+            data={**form, "current_password": f"guess-{i}", "_csrf_token": token},
+        )
+        assert wrong.status_code == 400
+    refused = await client.post(
+        "/account/password", data={**form, "current_password": PASSWORD, "_csrf_token": token}
+    )
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+    # the login page counts the same guesses
+    await client.post("/logout", headers={"x-csrftoken": token})
+    await DatabaseStore("rate_limit").delete_all()
+    assert (await login(client, org.logins["regional"])).status_code == 429
+    await DatabaseStore("login_failures").delete_all()
+    assert (await login(client, org.logins["regional"])).status_code == 302
+
+
 async def test_a_csrf_token_planted_from_elsewhere_does_not_work_in_a_session(
     client: AsyncTestClient[Any], org: Org
 ) -> None:

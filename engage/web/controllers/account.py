@@ -10,6 +10,7 @@ from litestar.params import Body
 from litestar.response import Template
 
 from engage import audit
+from engage.auth import lockout
 from engage.auth.accounts import load_user, set_password_by_id
 from engage.auth.guards import current_user
 from engage.auth.passwords import WeakPassword, verify_password
@@ -39,15 +40,28 @@ class AccountController(Controller):
         user = current_user(request)
         row = await User.select(User.password_hash).where(User.id == user.id).first().run()
         error = None
+        minutes = int(lockout.WINDOW.total_seconds() // 60)
+        if not await lockout.attempt(user.email):  # the same guesses as the login's
+            return Template(
+                "account.html",
+                context={
+                    "error": f"Too many wrong passwords. Try again in {minutes} minutes.",
+                    "message": None,
+                },
+                status_code=429,
+                headers={"Retry-After": str(int(lockout.WINDOW.total_seconds()))},
+            )
         if row is None or not verify_password(row["password_hash"], data.current_password):
             error = "The current password is not right."
-        elif data.new_password != data.confirm_password:
-            error = "The new password and its confirmation differ."
         else:
-            try:
-                await set_password_by_id(user.id, data.new_password)
-            except WeakPassword as exc:
-                error = f"New password: {exc}."
+            await lockout.succeeded(user.email)
+            if data.new_password != data.confirm_password:
+                error = "The new password and its confirmation differ."
+            else:
+                try:
+                    await set_password_by_id(user.id, data.new_password)
+                except WeakPassword as exc:
+                    error = f"New password: {exc}."
         if error:
             return Template(
                 "account.html", context={"error": error, "message": None}, status_code=400

@@ -192,14 +192,19 @@ class KioskController(Controller):
         """Open the survey behind a code, or ask again (wrong codes are limited per client)."""
         code = data.get("code", "")[:40]
         lang = data.get("lang") or None
-        if await kiosk_limit.too_many(request):
-            return _kiosk_refused(lang, code)
         credential = Credential.from_kiosk_code(code)
+        # a ballot already opened (switching its language) carries its pass: not a guess
+        passed = credential is not None and kiosk_limit.valid_pass(
+            request, credential.digest, data.get("kiosk_pass", "")
+        )
+        if not passed and not await kiosk_limit.attempt(request):
+            return _kiosk_refused(lang, code)
         found = await find_ballot(credential, lang) if credential else Problem.unknown
         if isinstance(found, Problem) or credential is None:
-            await kiosk_limit.wrong(request)
             language = default_bank().language(lang or "en")
             return _kiosk_page(lang, code, language.t("kiosk_bad_code"), status_code=400)
+        if not passed:
+            await kiosk_limit.right(request)
         return Template(
             "answer.html",
             context=_context(
@@ -224,11 +229,11 @@ class KioskController(Controller):
         passed = credential is not None and kiosk_limit.valid_pass(
             request, credential.digest, data.get("kiosk_pass", "")
         )
-        if not passed and await kiosk_limit.too_many(request):
+        if not passed and not await kiosk_limit.attempt(request):
             return _kiosk_refused(data.get("lang") or None, "")
         page = await _take(request, credential, data, "/kiosk/answer", kiosk=True)
-        if page.template_name == "answer_problem.html" and not passed:
-            await kiosk_limit.wrong(request)
+        if page.template_name != "answer_problem.html" and not passed:
+            await kiosk_limit.right(request)
         if page.template_name == "answer.html":
             page.context["kiosk_code"] = code
             if credential is not None:

@@ -36,7 +36,7 @@ class AuthController(Controller):
         data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Template | Redirect:
         """Check the password; on success start a fresh session."""
-        if await lockout.locked(data.email):
+        if not await lockout.attempt(data.email):
             return Template(
                 "login.html",
                 context={
@@ -52,7 +52,6 @@ class AuthController(Controller):
             )
         user = await authenticate(data.email, data.password)
         if user is None:
-            await lockout.failed(data.email)
             return Template(
                 "login.html",
                 context={
