@@ -124,9 +124,11 @@ def create_app(settings: Settings | None = None, secret_key: str | None = None) 
         title="engage API",
         version=__version__,
         description=(
-            "Org, roster and import API. Log in through /login first: calls use the session "
-            "cookie, and changing calls need the `x-csrftoken` header (value of the "
-            "`engage_csrf` cookie)."
+            "Org, roster, waves, imports, training and the linkage report. Log in through "
+            "/login first: calls use the session cookie, and changing calls need the "
+            "`x-csrftoken` header (value of the `engage_csrf` cookie). 400: malformed or "
+            "against the schema; 404: missing or outside your area; 409: a rule refuses it "
+            "as things stand; 422: an import's rows; 503: the report is not stored yet."
         ),
         path="/schema",
         render_plugins=[

@@ -176,12 +176,10 @@ def _share_secret(secret: str) -> None:
 def serve(host: str | None, port: int | None, workers: int) -> None:
     """Serve the web application (applies migrations first)."""
     from engage.db.engine import parse_database_url
-    from engage.settings import get_settings, mail_problem
+    from engage.settings import get_settings
 
     settings = get_settings()
-    problem = mail_problem(settings)
-    if problem:
-        _fail(problem)
+    _refuse_broken_mail(settings)
     target = parse_database_url(settings.database_url)
     if workers > 1 and target.kind == "sqlite":
         err.print(
@@ -194,6 +192,16 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
         f"({target.describe()}, {workers} worker{'s' if workers > 1 else ''})"
     )
     _serve(host or settings.host, port or settings.port, workers)
+
+
+def _refuse_broken_mail(settings: Any) -> None:
+    """Stop before anything runs when email is configured so that it would mail nobody
+    (serve, demo and jobs all open waves)."""
+    from engage.settings import mail_problem
+
+    problem = mail_problem(settings)
+    if problem:
+        _fail(problem)
 
 
 def _progress() -> tuple[Progress, Callable[[str, int, int], None]]:
@@ -227,6 +235,7 @@ def demo(host: str | None, port: int | None, no_serve: bool) -> None:
     from engage.settings import get_settings
 
     settings = get_settings()
+    _refuse_broken_mail(settings)
     host = host or settings.host
     port = port or settings.port
     bar, update = _progress()
@@ -278,6 +287,8 @@ def jobs() -> None:
     """
     from engage.jobs import run_due_jobs
     from engage.settings import get_settings
+
+    _refuse_broken_mail(get_settings())
 
     async def go() -> Any:
         await _prepare()

@@ -137,8 +137,9 @@ def test_a_bad_return_window_setting_is_a_clear_error(
     assert "ENGAGE_RETURN_WINDOW_DAYS must be a whole number of days from 1 to 730" in out
 
 
-def test_serve_refuses_email_without_the_public_address(
-    dbfile: str, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("command", [("serve",), ("demo", "--no-serve"), ("jobs",)])
+def test_commands_that_open_waves_refuse_email_without_the_public_address(
+    dbfile: str, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
 ) -> None:
     from engage.settings import get_settings
 
@@ -146,7 +147,7 @@ def test_serve_refuses_email_without_the_public_address(
     monkeypatch.delenv("ENGAGE_PUBLIC_URL", raising=False)
     get_settings.cache_clear()
     try:
-        code, out = invoke("serve", "-d", dbfile)
+        code, out = invoke(*command, "-d", dbfile)
     finally:
         monkeypatch.delenv("ENGAGE_SMTP_HOST")
         get_settings.cache_clear()

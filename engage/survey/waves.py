@@ -122,6 +122,11 @@ async def create_wave(spec: WaveSpec, actor: str) -> int:
     return wave_id
 
 
+async def wave_exists(wave_id: int) -> bool:
+    """Whether there is a wave with this id (whatever its state)."""
+    return bool(await Wave.exists().where(Wave.id == wave_id).run())
+
+
 async def open_wave(wave_id: int, actor: str) -> int:
     """Open a draft: freeze thresholds and invite everyone employed in the audience today.
 

@@ -31,7 +31,8 @@ def _is_public(path: str, handler: HTTPRouteHandler) -> bool:
 
 
 def _sends_body(handler: HTTPRouteHandler) -> bool:
-    return "data" in handler.parsed_fn_signature.parameters
+    # ``data`` is a decoded body; ``body`` the raw one (a CSV import)
+    return bool({"data", "body"} & handler.parsed_fn_signature.parameters.keys())
 
 
 def refusals_of(path: str, handler: HTTPRouteHandler) -> list[type[HTTPException]]:

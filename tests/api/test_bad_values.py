@@ -81,3 +81,32 @@ async def test_a_nul_in_the_anonymous_comment_asks_to_remove_it_and_keeps_the_ba
     assert "NUL" in res.text  # in the invitee's language, naming the character
     assert "checked" in res.text  # the answers given are kept in the form
     assert await Response.count().where(Response.wave == wave).run() == 0
+
+
+async def test_form_switches_take_only_their_own_values(
+    client: AsyncTestClient[Any], org: Org
+) -> None:
+    """A value with something after it (a NUL, say) is refused, not read as its nearest."""
+    from engage.db.tables import SurveyItem
+
+    await login(client, org.logins["hr"])
+    token = await csrf_token(client)
+    res = await client.post("/items/E01/active", data={"active": "true\x00b", "_csrf_token": token})
+    assert res.status_code == 400 and "neither true nor false" in res.text
+    row = await SurveyItem.select(SurveyItem.active).where(SurveyItem.code == "E01").first().run()
+    assert row is not None and row["active"]
+    before = await Wave.count().run()
+    today = clock.today()
+    res = await client.post(
+        "/waves/",
+        data={
+            "name": "Repeat pulse",
+            "units": "ROOT",
+            "opens_on": today.isoformat(),
+            "closes_on": (today + timedelta(days=7)).isoformat(),
+            "repeat": "monthly\x00",
+            "_csrf_token": token,
+        },
+    )
+    assert res.status_code == 400 and "Repeat" in res.text
+    assert await Wave.count().run() == before

@@ -284,3 +284,18 @@ async def test_users_page_searches_and_filters(client: AsyncTestClient[Any], org
     assert "harbour@acme.test" in page and "riverside@acme.test" not in page
     page = (await client.get("/admin/users", params={"role": "manager"})).text
     assert "riverside@acme.test" in page and "e1@acme.test" not in page
+
+
+async def test_hr_home_lists_what_hr_can_do_and_every_link_opens(
+    client: AsyncTestClient[Any], org: Org, stored_report: None
+) -> None:
+    await login(client, org.logins["hr"])
+    home = (await client.get("/")).text
+    section = home[home.index("What you can do") :]
+    section = section[: section.index("</ul>")]
+    links = re.findall(r'href="([^"]+)"', section)
+    for needed in ("/waves", "/dashboard", "/reports/linkage", "/training", "/imports"):
+        assert needed in links
+    for link in links:
+        res = await client.get(link)
+        assert res.status_code == 200, (link, res.status_code)

@@ -4,7 +4,8 @@ Every operation gets schema-valid and schema-invalid requests from the in-proces
 server error, no status the schema does not declare, every response as the schema says,
 schema-invalid requests refused and schema-valid ones not refused as malformed (the schema
 is as strict as the validation). The one exception is named: an import's body is a CSV
-file whose rows are checked against the CSV contract (422), which JSON Schema cannot say.
+file whose rows are checked against the CSV contract (422), which JSON Schema cannot say
+(only that check, and only there).
 """
 
 from __future__ import annotations
@@ -33,7 +34,10 @@ ROLES = {
 }
 EXAMPLES = 12
 #: operation → checks that cannot apply to it, with the reason above
-NOT_APPLICABLE = {"POST /api/imports/{kind}": [positive_data_acceptance]}
+NOT_APPLICABLE = {
+    "POST /api/imports/{kind}": [positive_data_acceptance],
+    "POST /api/imports/visits": [positive_data_acceptance],
+}
 
 
 async def _cookies(app: Litestar, email: str | None) -> dict[str, str]:

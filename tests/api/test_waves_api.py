@@ -39,6 +39,9 @@ async def test_hr_creates_opens_and_closes_over_the_api(
     assert (await client.post(f"/api/waves/{wave_id}/close", headers=headers)).status_code == 200
     again = await client.post(f"/api/waves/{wave_id}/close", headers=headers)
     assert again.status_code == 409  # well-formed, but the wave is closed already
+    for action in ("open", "close"):  # a wave that is not there is not found, not refused
+        missing = await client.post(f"/api/waves/2147483647/{action}", headers=headers)
+        assert missing.status_code == 404, missing.text
 
 
 async def test_managers_read_within_their_area_only(client: AsyncTestClient[Any], org: Org) -> None:

@@ -14,7 +14,7 @@ async def test_hr_reads_the_linkage_report(browser: Browser, server: str, shots:
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
-    await page.get_by_role("link", name="Report").click()
+    await page.get_by_role("link", name="Report", exact=True).click()
     await page.wait_for_url(f"{server}/reports/linkage")
     await page.get_by_role("heading", name="Engagement and outcomes").wait_for()
     await page.wait_for_selector("[data-chart][data-drawn='true']", timeout=15_000)
@@ -31,7 +31,7 @@ async def test_hr_reads_the_linkage_report(browser: Browser, server: str, shots:
 
 async def test_a_manager_cannot_open_the_report(browser: Browser, server: str) -> None:
     page = await open_logged_in(browser, server, "manager")
-    assert await page.get_by_role("link", name="Report").count() == 0
+    assert await page.get_by_role("link", name="Report", exact=True).count() == 0
     response = await page.goto(f"{server}/reports/linkage")
     assert response is not None and response.status == 403
     await page.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -23,26 +22,28 @@ def _engine(tmp_path: Path) -> PooledSQLiteEngine:
     return PooledSQLiteEngine(path=str(path), timeout=30)
 
 
-def _threads() -> int:
-    return threading.active_count()
-
-
 @pytest.fixture
-def opened(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def opened(monkeypatch: pytest.MonkeyPatch) -> list[aiosqlite.Connection]:
     """Every SQLite connection opened through aiosqlite during the test."""
-    seen: list[str] = []
+    seen: list[aiosqlite.Connection] = []
     real = aiosqlite.connect
 
     def counting(*args: Any, **kwargs: Any) -> aiosqlite.Connection:
-        seen.append(str(kwargs.get("database", args[0] if args else "")))
-        return real(*args, **kwargs)
+        connection = real(*args, **kwargs)
+        seen.append(connection)
+        return connection
 
     monkeypatch.setattr(aiosqlite, "connect", counting)
     return seen
 
 
+def _open(connections: list[aiosqlite.Connection]) -> list[aiosqlite.Connection]:
+    """Those of ``connections`` still open (their thread still serving them)."""
+    return [c for c in connections if c._connection is not None]
+
+
 async def test_a_started_pool_keeps_its_connections_and_sees_other_writers(
-    tmp_path: Path, opened: list[str]
+    tmp_path: Path, opened: list[aiosqlite.Connection]
 ) -> None:
     engine = _engine(tmp_path)
     await engine.start_connection_pool(max_size=3)
@@ -69,11 +70,11 @@ async def test_a_started_pool_keeps_its_connections_and_sees_other_writers(
         assert rows == [{"n": 0}]
     finally:
         await engine.close_connection_pool()
-    assert engine._pool is None
+    assert engine._pool is None and _open(opened) == []
 
 
 async def test_concurrent_queries_wait_for_a_connection_and_all_are_answered(
-    tmp_path: Path, opened: list[str]
+    tmp_path: Path, opened: list[aiosqlite.Connection]
 ) -> None:
     engine = _engine(tmp_path)
     await engine.start_connection_pool(max_size=2)
@@ -88,19 +89,15 @@ async def test_concurrent_queries_wait_for_a_connection_and_all_are_answered(
 
 
 async def test_without_a_pool_each_query_opens_and_closes_its_own(
-    tmp_path: Path, opened: list[str]
+    tmp_path: Path, opened: list[aiosqlite.Connection]
 ) -> None:
     engine = _engine(tmp_path)
-    before = _threads()
     for _ in range(3):
         assert await engine._run_in_new_connection("SELECT 1 AS one") == [{"one": 1}]
     assert len(opened) == 3
-    assert _threads() == before  # nothing left open for a command to wait on at exit
+    assert _open(opened) == []  # nothing left open for a command to wait on at exit
     await engine.start_connection_pool(max_size=2)
     await engine._run_in_new_connection("SELECT 1")
+    assert len(_open(opened)) == 1
     await engine.close_connection_pool()
-    for _ in range(100):  # the closed pool's threads end
-        if _threads() == before:
-            break
-        await asyncio.sleep(0.01)
-    assert _threads() == before
+    assert _open(opened) == []  # the closed pool's connections are closed

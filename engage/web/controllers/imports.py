@@ -20,8 +20,9 @@ from engage.imports import IMPORTERS, WINDOWED, run_upload
 from engage.settings import MAX_RETURN_WINDOW_DAYS, get_settings
 from engage.web.forms import UploadForm
 
-ImportKind = Literal[
-    "units", "roster", "responses", "items", "outcomes", "visits", "modules", "completions"
+#: the kinds without a return window (visits.csv has an operation of its own)
+UnwindowedKind = Literal[
+    "units", "roster", "responses", "items", "outcomes", "modules", "completions"
 ]
 
 
@@ -51,6 +52,14 @@ class ImportProblems(msgspec.Struct):
     detail: str
     errors: list[ImportProblem]
     total_errors: int
+
+
+_PROBLEMS = {
+    422: ResponseSpec(
+        data_container=ImportProblems,
+        description="The file has problems; nothing was imported.",
+    )
+}
 
 
 @dataclass
@@ -155,54 +164,72 @@ class ImportsApiController(Controller):
     @post(
         "/{kind:str}",
         summary=(
-            "Import units.csv, roster.csv, responses.csv, items.csv, outcomes.csv or "
-            "visits.csv (all or nothing)"
+            "Import units.csv, roster.csv, responses.csv, items.csv, outcomes.csv, "
+            "modules.csv or completions.csv (all or nothing)"
         ),
         description=(
             "The request body is the CSV file itself (UTF-8, header row; see the README for "
             "columns). On any bad row nothing changes and the answer is 422 with every problem "
-            "(row, column, reason). outcomes.csv stores client metrics per unit and month; "
-            "visits.csv stores only the client retention derived from it (share of a month's "
-            "first-time clients who return within `window_days`, default the "
-            "ENGAGE_RETURN_WINDOW_DAYS setting); `window_days` is refused for other kinds."
+            "(row, column, reason). outcomes.csv stores client metrics per unit and month. "
+            "visits.csv has its own operation (`POST /api/imports/visits`)."
         ),
         status_code=200,
         operation_class=CSVUploadOperation,
-        responses={
-            422: ResponseSpec(
-                data_container=ImportProblems,
-                description="The file has problems; nothing was imported.",
-            )
-        },
+        responses=_PROBLEMS,
     )
     async def import_csv(
+        self, request: Request[Any, Any, Any], kind: FromPath[UnwindowedKind], body: RawBody
+    ) -> ImportResult:
+        """Import one CSV file."""
+        if "window_days" in request.query_params:  # not a parameter here: say so
+            raise ValidationException(
+                f"window_days applies only to {', '.join(WINDOWED)} imports, not {kind}"
+            )
+        return await _import(request, kind, body, None)
+
+    @post(
+        "/visits",
+        summary="Import visits.csv: client retention per unit and month (all or nothing)",
+        description=(
+            "The request body is visits.csv itself (UTF-8, header row; see the README). Only "
+            "the client retention derived from it is stored: the share of a month's "
+            "first-time clients who return within `window_days` (default the "
+            "ENGAGE_RETURN_WINDOW_DAYS setting). On any bad row nothing changes and the "
+            "answer is 422 with every problem (row, column, reason)."
+        ),
+        status_code=200,
+        operation_class=CSVUploadOperation,
+        responses=_PROBLEMS,
+    )
+    async def import_visits(
         self,
         request: Request[Any, Any, Any],
-        kind: FromPath[ImportKind],
         body: RawBody,
         window_days: Annotated[
             int | None,
             QueryParameter(
                 ge=1,
                 le=MAX_RETURN_WINDOW_DAYS,
-                description="visits only: days after a first visit within which a return "
-                "counts (default: the ENGAGE_RETURN_WINDOW_DAYS setting, 90)",
+                description="days after a first visit within which a return counts "
+                "(default: the ENGAGE_RETURN_WINDOW_DAYS setting, 90)",
             ),
         ] = None,
     ) -> ImportResult:
-        """Import one CSV file."""
-        if window_days is not None and kind not in WINDOWED:
-            raise ValidationException(
-                f"window_days applies only to {', '.join(WINDOWED)} imports, not {kind}"
-            )
-        if not body:
-            raise ValidationException("the request body is empty: send the CSV file as the body")
-        summary = await run_upload(kind, body, current_user(request).email, window_days=window_days)
-        return ImportResult(
-            kind=summary.kind,
-            rows=summary.rows,
-            created=summary.created,
-            updated=summary.updated,
-            unchanged=summary.unchanged,
-            message=summary.message(),
-        )
+        """Import visits.csv."""
+        return await _import(request, "visits", body, window_days)
+
+
+async def _import(
+    request: Request[Any, Any, Any], kind: str, body: bytes, window_days: int | None
+) -> ImportResult:
+    if not body:
+        raise ValidationException("the request body is empty: send the CSV file as the body")
+    summary = await run_upload(kind, body, current_user(request).email, window_days=window_days)
+    return ImportResult(
+        kind=summary.kind,
+        rows=summary.rows,
+        created=summary.created,
+        updated=summary.updated,
+        unchanged=summary.unchanged,
+        message=summary.message(),
+    )

@@ -75,7 +75,10 @@ class ItemsController(Controller):
         self, request: Request[Any, Any, Any], code: FromPath[str], data: FormData
     ) -> Template:
         """Retire an item (not offered for new waves) or bring it back."""
-        active = str(data.get("active", "")) == "true"
+        value = str(data.get("active", ""))
+        if value not in ("true", "false"):
+            return await _page(errors=[f"active: {value!r} is neither true nor false"], status=400)
+        active = value == "true"
         try:
             await set_active(code, active)
         except ItemError as exc:

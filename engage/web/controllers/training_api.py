@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -158,8 +158,9 @@ class TrainingApiController(Controller):
         request: Request[Any, Any, Any],
         unit_id: Annotated[str, QueryParameter(max_length=64, pattern=NO_NUL)] = "",
         status: Annotated[
-            str, QueryParameter(pattern="^(|assigned|overdue|completed|cancelled)$")
-        ] = "",
+            Literal["assigned", "overdue", "completed", "cancelled"] | None,
+            QueryParameter(description="only assignments in this state (overdue: past due)"),
+        ] = None,
     ) -> list[AssignmentOut]:
         """Assignments of people in a unit subtree (by their unit when assigned)."""
         user = current_user(request)
@@ -170,9 +171,7 @@ class TrainingApiController(Controller):
             if node is None:
                 raise NotFoundException(f"no unit {unit_id!r} that you can see")
             path = node.path
-        rows = await list_assignments(
-            clock.today(), unit_path=path, status=status or None, limit=5000
-        )
+        rows = await list_assignments(clock.today(), unit_path=path, status=status, limit=5000)
         return [_out(r) for r in rows]
 
     @post(

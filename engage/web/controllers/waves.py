@@ -179,8 +179,11 @@ class WavesController(Controller):
             closes_on=closes_on,
             item_codes=tuple(_as_list(data.get("items"))),
         )
+        repeat = str(data.get("repeat", ""))
+        if repeat not in ("", "monthly"):
+            return await _list_page(request, data, f"Repeat: {repeat!r} is not monthly.", 400)
         try:
-            if data.get("repeat") == "monthly":
+            if repeat == "monthly":
                 _, wave_id = await create_pulse(spec, current_user(request).email)
             else:
                 wave_id = await create_wave(spec, current_user(request).email)

@@ -21,6 +21,7 @@ from engage.survey.waves import (
     list_waves,
     open_wave,
     unit_rates,
+    wave_exists,
 )
 from engage.web.api_types import Codes, RowId, SomeCodes, visible_text
 from engage.web.controllers.waves import visible_waves, waves_reaching
@@ -143,6 +144,7 @@ class WavesApiController(Controller):
     )
     async def open(self, request: Request[Any, Any, Any], wave_id: RowId) -> Opened:
         """Freeze thresholds and membership, invite the audience."""
+        await _must_exist(wave_id)
         try:
             invited = await open_wave(wave_id, current_user(request).email)
         except WaveError as exc:
@@ -158,6 +160,7 @@ class WavesApiController(Controller):
     )
     async def close(self, request: Request[Any, Any, Any], wave_id: RowId) -> dict[str, int]:
         """No more answers; invitations become per-unit counts."""
+        await _must_exist(wave_id)
         try:
             await close_wave(wave_id, current_user(request).email)
         except WaveError as exc:
@@ -181,3 +184,9 @@ class WavesApiController(Controller):
         return [
             UnitRateOut(r.unit_code, r.unit_name, _participation(r.participation)) for r in rates
         ]
+
+
+async def _must_exist(wave_id: int) -> None:
+    """404 for a wave that is not there (409 is for one a rule refuses)."""
+    if not await wave_exists(wave_id):
+        raise NotFoundException(f"no wave {wave_id}")
