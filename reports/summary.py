@@ -30,6 +30,9 @@ class OutcomeStory:
     title: str
     sentences: tuple[str, ...]
     clear: bool
+    #: What the badge beside the heading says when ``clear``: a month-to-month link
+    #: (within units) or an association across units.
+    badge: str = ""
 
 
 def _num(value: float, decimals: int) -> str:
@@ -45,12 +48,15 @@ def _p(value: float) -> str:
 
 
 def _verdict(link: Link) -> str:
+    # Only the month-to-month estimate compares each unit with itself; every other method
+    # compares units with each other, which is an association.
+    word = "link" if link.method == "within_unit" else "association"
     if _clear(link):
         return (
-            "a clear link after allowing for the {tests} tests in this report "
+            f"a clear {word} after allowing for the {{tests}} tests in this report "
             f"(adjusted {_p(link.p_adjusted)})"
         )
-    return f"not a clear link: chance alone could produce it (adjusted {_p(link.p_adjusted)})"
+    return f"not a clear {word}: chance alone could produce it (adjusted {_p(link.p_adjusted)})"
 
 
 def heading(outcome: str) -> str:
@@ -79,12 +85,19 @@ def tell(report: LinkageReport, unit_word: str = "units") -> tuple[OutcomeStory,
         sentences = [
             s.replace("{tests}", str(tests)) for s in _sentences(outcome, links, unit_word)
         ]
+        clear = any(_clear(lk) for m, lk in links.items() if m != "pearson_corrected")
+        within = links.get("within_unit")
+        badge = ""
+        if clear:
+            month_to_month = within is not None and _clear(within)
+            badge = "clear month-to-month link" if month_to_month else "clear association"
         stories.append(
             OutcomeStory(
                 outcome=outcome,
                 title=outcome_title(outcome),
                 sentences=tuple(sentences),
-                clear=any(_clear(lk) for m, lk in links.items() if m != "pearson_corrected"),
+                clear=clear,
+                badge=badge,
             )
         )
     return tuple(stories)
@@ -119,13 +132,13 @@ def _sentences(outcome: str, links: dict[str, Link], units: str) -> list[str]:
         )
     elif r and r.warnings:
         out.append(f"No correlation could be computed: {r.warnings[0]}.")
-    lag = links.get("lagged_mixedlm")
-    if lag and math.isfinite(lag.estimate):
-        direction = "more" if lag.estimate >= 0 else "less"
+    between = links.get("between_units")
+    if between and math.isfinite(between.estimate):
+        direction = "more" if between.estimate >= 0 else "less"
         out.append(
-            f"Month to month, a unit one point more engaged had {amount(abs(lag.estimate))} "
-            f"{direction} {title} the following month than its month before predicted "
-            f"({interval(lag)}): {_verdict(lag)}."
+            f"{units[:1].upper()}{units[1:]} with one point higher average engagement had "
+            f"{amount(abs(between.estimate))} {direction} {title} the following month "
+            f"({interval(between)}; {between.n_units} {units}): {_verdict(between)}."
         )
     glm = links.get("binomial_glm")
     if glm and math.isfinite(glm.estimate):
@@ -146,4 +159,22 @@ def _sentences(outcome: str, links: dict[str, Link], units: str) -> list[str]:
         )
     elif cox and cox.warnings:
         out.append(f"Staff retention could not be modelled: {cox.warnings[0]}.")
+    finite = ("quartile_gap", "pearson", "between_units", "binomial_glm", "cox")
+    if any(m in links and math.isfinite(links[m].estimate) for m in finite):
+        out.append(
+            f"These compare {units} with each other: they show an association, not that "
+            f"engagement caused it, since {units} that differ in lasting ways (neighbourhood, "
+            "clientele, size, management) can differ in engagement and in outcomes alike."
+        )
+    lag = links.get("within_unit")
+    if lag and math.isfinite(lag.estimate):
+        direction = "more" if lag.estimate >= 0 else "less"
+        out.append(
+            f"Month to month, when a unit's engagement was one point above its own usual "
+            f"level, it had {amount(abs(lag.estimate))} {direction} {title} the following "
+            f"month than its usual, given this month's ({interval(lag)}; {lag.n_units} "
+            f"{units}): {_verdict(lag)}. This compares each unit with itself, so lasting "
+            "differences between units cannot explain it, though changes that moved "
+            "engagement and the outcome together within a unit could."
+        )
     return out

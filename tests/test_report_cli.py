@@ -72,7 +72,9 @@ def test_planted_link_comes_back_through_the_json_contract(imported: str, tmp_pa
     assert pearson["n_units"] == LOCATIONS - 2  # the two small locations are left out
     assert pearson["lag_months"] == 0
     assert links[("csat", "quartile_gap")]["ci_low"] > 0
-    assert links[("csat", "lagged_mixedlm")]["lag_months"] == 1
+    assert links[("csat", "within_unit")]["lag_months"] == 1
+    assert links[("csat", "between_units")]["lag_months"] == 1
+    assert ("csat", "lagged_mixedlm") not in links
     assert body["unit_months_below_threshold"] == 2 * MONTHS
     assert 0.8 < body["aggregation"]["alpha"] < 1
     for key in ("icc1", "icc2", "rwg_j_median"):

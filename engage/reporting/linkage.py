@@ -156,9 +156,10 @@ DATASET_NOTES = (
     "A unit's engagement over the period is the mean of its rows (each month counts once); its "
     "outcome is the n-weighted mean of its rows when every row of that outcome has an n, "
     "else the plain mean. Pearson, Spearman and the quartile gap correlate these unit values. "
-    "The lagged model pairs a row's engagement and outcome with the same unit's outcome of "
-    "the next month; 'per SD of engagement' uses the SD of engagement over every row that "
-    "has one.",
+    "within_unit and between_units pair a row's engagement and outcome with the same unit's "
+    "outcome of the next month (within_unit with unit and month fixed effects, between_units "
+    "with the unit means); 'per SD of engagement' uses the SD of engagement over every row "
+    "that has one.",
     "Person-level data is never exported: the Cox model of staff_retention is fitted on one "
     "row per person and period, which is not in this file.",
 )

@@ -42,8 +42,9 @@ LINKAGE = "linkage"
 #: A run still "running" after this long lost its worker (a crash, a restart), and one
 #: that failed this long ago may have met a passing problem: the next refresh tries again.
 ABANDONED_AFTER = timedelta(minutes=30)
-#: Bumped when what a stored payload holds changes shape: older payloads are recomputed.
-PAYLOAD_FORMAT = 2
+#: Bumped when what a stored payload holds changes shape or meaning (3: within_unit and
+#: between_units replace lagged_mixedlm): older payloads are recomputed.
+PAYLOAD_FORMAT = 3
 log = logging.getLogger(__name__)
 
 

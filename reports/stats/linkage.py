@@ -18,7 +18,7 @@ import pandas as pd
 from reports.stats.correlation import Correlation, corrected_for_unit_reliability, pearson, spearman
 from reports.stats.estimate import Estimate
 from reports.stats.multiplicity import benjamini_hochberg
-from reports.stats.panel import lagged_mixedlm
+from reports.stats.panel import lagged_links
 from reports.stats.power import minimum_detectable_correlation, too_few_units_warning
 from reports.stats.psychometrics import (
     alpha_from_variances,
@@ -39,7 +39,8 @@ METHODS = (
     "pearson",
     "spearman",
     "pearson_corrected",
-    "lagged_mixedlm",
+    "within_unit",
+    "between_units",
     "binomial_glm",
     "cox",
     "quartile_gap",
@@ -394,14 +395,25 @@ def _outcome_links(
         on=["unit", "month"],
         how="right",
     )
+    within, between = lagged_links(panel, reps=min(data.bootstrap_reps, 999), seed=data.seed)
     links.append(
         _from_estimate(
-            lagged_mixedlm(panel, seed=data.seed),
+            within,
             name,
-            "lagged_mixedlm",
+            "within_unit",
             1,
-            f"change in next month's {name} per 1 point of engagement (1–5), "
-            f"beyond this month's {name}",
+            f"change in next month's {name} per 1 point of engagement (1–5) above the unit's "
+            f"own usual level, beyond this month's {name}",
+        )
+    )
+    links.append(
+        _from_estimate(
+            between,
+            name,
+            "between_units",
+            1,
+            f"difference in next month's {name} between units per 1 point of average "
+            "engagement (1–5): an association across units",
         )
     )
     if name == CLIENT_RETENTION and rows["n"].notna().any():
@@ -528,7 +540,7 @@ def analysis_dataset(data: LinkageInput) -> AnalysisDataset:
     Engagement, % favourable and eNPS come only from the cells ``gate_cells`` keeps (at
     least k respondents, not withheld by the reporting gate; eNPS only where the gate shows
     it too); each outcome's values are its rows at the lowest level (``lowest_level``), as
-    the correlations, quartile gap, lagged panel and GLM see them. Only units with at least
+    the correlations, quartile gap, lagged links and GLM see them. Only units with at least
     one kept cell appear (no model uses the others); their months with an outcome but no
     kept cell have empty score columns. Person-level data (the Cox model's rows) is never
     part of it.

@@ -1,213 +1,53 @@
-"""Lagged panel: does engagement this month predict the outcome next month beyond its own past?
+"""Lagged panel links: month-to-month (within a unit) and between units, kept apart.
 
-outcome(t+1) ~ engagement(t) + outcome(t) + (1 | unit), fitted by REML with statsmodels
-MixedLM. The fit is checked rather than trusted: when the unit variance collapses to the
-boundary statsmodels can report convergence while returning fixed effects of exactly 0.0
-(statsmodels issue #10239); then, and on any failed fit, the model is refitted by OLS with
-errors clustered by unit — with a seeded wild cluster bootstrap when units are few.
+A unit-month row pairs engagement(t) and outcome(t) with the same unit's outcome(t+1).
+Two questions are asked of those rows, and answered by separate estimates because
+they have different answers whenever locations differ in stable ways (the salon in the
+better neighbourhood has happier staff *and* happier clients):
+
+``within_unit`` — in months when a unit's engagement was above its own usual level, was
+its next month's outcome higher than its usual, beyond this month's outcome? Unit and
+month fixed effects: outcome(t+1) ~ engagement(t) + outcome(t) + a_unit + g_month. Stable
+differences between units cannot create this estimate, and neither can a month that was
+good or bad everywhere. Errors clustered by unit (CR1, t with G − 1 df).
+
+``between_units`` — did units with higher average engagement have higher average
+outcomes the following month? The between term of the hybrid (Mundlak) model
+outcome(t+1) ~ mean_unit(engagement) + [engagement − mean_unit] + [outcome − mean_unit],
+OLS with errors clustered by unit: a cross-sectional association, which stable
+differences between units explain as well as engagement does.
+
+Below ``FEW_CLUSTERS`` units both take their p-value and interval from a restricted wild
+cluster bootstrap (``reports.stats.wild``), which keeps its size with few units.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 import statsmodels.api as sm
-from scipy import optimize, stats
-from statsmodels.regression.mixed_linear_model import MixedLM, MixedLMParams
 
-from reports.stats.estimate import FEW_CLUSTERS, WEBB_WEIGHTS, Estimate, kept_warnings
+from reports.stats.estimate import FEW_CLUSTERS, Estimate, clustered_t
+from reports.stats.fixed_effects import Groups, absorb, components
+from reports.stats.wild import fixed_effects_demean, no_effects, restricted_wild_bootstrap
 
-FloatArray = npt.NDArray[np.float64]
+#: Fewest units and rows a lagged estimate is attempted on.
+MIN_UNITS = 5
+MIN_ROWS = 10
+#: A demeaned regressor keeping less than this share of its variation is collinear with
+#: the fixed effects.
+COLLINEAR = 1e-8
 
-
-@dataclass(frozen=True, slots=True)
-class RandomInterceptFit:
-    """A checked random-intercept fit: coefficients, SEs, and whether it can be used."""
-
-    params: dict[str, float]
-    bse: dict[str, float]
-    converged: bool
-    unit_variance: float
-    usable: bool
-    warnings: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class ProfiledReml:
-    """REML optimum of a random-intercept model found by profiling (a start for MixedLM)."""
-
-    params: tuple[float, ...]
-    variance_ratio: float  # unit variance / residual variance
-    residual_variance: float
-
-
-def profiled_reml(y: FloatArray, x: FloatArray, groups: npt.ArrayLike) -> ProfiledReml:
-    """Maximise the REML likelihood of ``y = Xβ + u_unit + e`` over one variance ratio.
-
-    With a random intercept only, V⁻¹ of a unit is (I − c·J)/σ² with c = g / (1 + n·g), so
-    every quantity the likelihood needs is a sum per unit: one vectorised pass per
-    evaluation instead of statsmodels' loop over units. Used to start MixedLM at its
-    optimum, which makes it several times faster on thousands of units; MixedLM still does
-    the fit that is reported.
-    """
-    _, codes = np.unique(np.asarray(groups), return_inverse=True)
-    sizes = np.bincount(codes).astype(float)
-    n_obs, p = x.shape
-    sums = np.zeros((sizes.size, p))
-    np.add.at(sums, codes, x)
-    y_sums = np.bincount(codes, weights=y)
-    xtx, xty = x.T @ x, x.T @ y
-
-    def parts(gamma: float) -> tuple[FloatArray, FloatArray, float]:
-        c = gamma / (1.0 + sizes * gamma)
-        a = xtx - (sums * c[:, None]).T @ sums
-        beta = np.asarray(np.linalg.solve(a, xty - (sums * c[:, None]).T @ y_sums), dtype=float)
-        resid = y - x @ beta
-        by_unit = np.bincount(codes, weights=resid, minlength=sizes.size)
-        return a, beta, float(resid @ resid - (c * by_unit * by_unit).sum())
-
-    def objective(log_gamma: float) -> float:
-        gamma = math.exp(log_gamma)
-        a, _, rss = parts(gamma)
-        value: float = 0.5 * (
-            float(np.log1p(sizes * gamma).sum())
-            + float(np.linalg.slogdet(a)[1])
-            + (n_obs - p) * math.log(max(float(rss), 1e-300))
-        )
-        return value
-
-    found = optimize.minimize_scalar(
-        objective, bounds=(-20.0, 12.0), method="bounded", options={"xatol": 1e-9}
-    )
-    gamma = math.exp(float(found.x))
-    _, beta, rss = parts(gamma)
-    return ProfiledReml(tuple(beta.tolist()), gamma, rss / (n_obs - p))
-
-
-def fit_random_intercept(
-    frame: pd.DataFrame,
-    outcome: str,
-    predictors: list[str],
-    group: str,
-    method: str | list[str] | None = None,
-    warm_start: bool = True,
-) -> RandomInterceptFit:
-    """REML fit of ``outcome ~ predictors + (1 | group)``, with its health checked.
-
-    Not usable when it did not converge, when the unit variance is on the boundary
-    (relative to the residual variance below 1e-6), or when any coefficient came back as
-    exactly 0.0 (the collapse in statsmodels issue #10239). ``warm_start`` starts the
-    optimiser at the profiled REML optimum (``profiled_reml``).
-    """
-    exog = sm.add_constant(frame[predictors].to_numpy(dtype=float), has_constant="add")
-    names = ["Intercept", *predictors]
-    notes: list[str] = []
-    try:
-        with kept_warnings() as caught:
-            endog = frame[outcome].to_numpy(dtype=float)
-            model = MixedLM(endog, exog, groups=frame[group])
-            start_params = None
-            if warm_start:
-                start = profiled_reml(endog, exog, frame[group].to_numpy())
-                start_params = MixedLMParams.from_components(
-                    fe_params=np.asarray(start.params), cov_re=np.array([[start.variance_ratio]])
-                )
-            result = model.fit(reml=True, method=method, start_params=start_params)
-            fe = np.asarray(result.fe_params, dtype=float)
-            bse = np.asarray(result.bse_fe, dtype=float)
-            unit_var = float(np.asarray(result.cov_re)[0, 0])
-            scale = float(result.scale)
-        notes.extend(caught)
-    except (np.linalg.LinAlgError, ValueError) as exc:
-        notes.extend(caught)
-        notes.append(f"MixedLM failed: {exc}")
-        nan = float("nan")
-        return RandomInterceptFit({}, {}, False, nan, False, tuple(notes))
-    usable = bool(result.converged)
-    if not result.converged:
-        notes.append("MixedLM did not converge")
-    if not scale > 0 or unit_var / scale < 1e-6:
-        usable = False
-        notes.append(
-            "the unit random-intercept variance collapsed to zero (boundary fit); "
-            "MixedLM's fixed effects are not trustworthy then"
-        )
-    if np.any(fe == 0.0):
-        usable = False
-        zeros = [n for n, v in zip(names, fe, strict=True) if v == 0.0]
-        notes.append(
-            f"MixedLM returned coefficients of exactly 0.0 for {', '.join(zeros)} "
-            "(statsmodels issue #10239)"
-        )
-    if not np.all(np.isfinite(bse)):
-        usable = False
-        notes.append("MixedLM standard errors are not finite")
-    return RandomInterceptFit(
-        params=dict(zip(names, fe.tolist(), strict=True)),
-        bse=dict(zip(names, bse.tolist(), strict=True)),
-        converged=bool(result.converged),
-        unit_variance=unit_var,
-        usable=usable,
-        warnings=tuple(notes),
-    )
-
-
-def _cluster_t(
-    x: FloatArray, y: FloatArray, groups: npt.NDArray[np.int64], index: int
-) -> tuple[float, float]:
-    """OLS coefficient ``index`` and its CR1 cluster-robust SE."""
-    xtx_inv = np.linalg.pinv(x.T @ x)
-    beta = xtx_inv @ x.T @ y
-    resid = y - x @ beta
-    g = int(groups.max()) + 1
-    scores = np.zeros((g, x.shape[1]))
-    np.add.at(scores, groups, x * resid[:, None])
-    meat = scores.T @ scores
-    n, k = x.shape
-    correction = g / (g - 1) * (n - 1) / (n - k)
-    cov = correction * xtx_inv @ meat @ xtx_inv
-    return float(beta[index]), float(math.sqrt(max(cov[index, index], 0.0)))
-
-
-def wild_cluster_bootstrap(
-    x: FloatArray,
-    y: FloatArray,
-    groups: npt.ArrayLike,
-    index: int,
-    reps: int = 999,
-    seed: int = 20261123,
-) -> tuple[float, float, float, float]:
-    """OLS coefficient with a wild cluster bootstrap-t 95% CI and p-value (Webb weights).
-
-    Residuals are flipped cluster by cluster (unrestricted, WCU); each replicate's t uses
-    the CR1 SE, so the interval keeps its coverage when clusters are few (Cameron, Gelbach
-    & Miller 2008). Returns (estimate, ci_low, ci_high, p_value).
-    """
-    _, codes = np.unique(np.asarray(groups), return_inverse=True)
-    codes = codes.astype(np.int64)
-    beta_hat, se_hat = _cluster_t(x, y, codes, index)
-    xtx_inv = np.linalg.pinv(x.T @ x)
-    full = xtx_inv @ x.T @ y
-    fitted = x @ full
-    resid = y - fitted
-    rng = np.random.default_rng(seed)
-    g = int(codes.max()) + 1
-    t_stars = np.empty(reps)
-    for b in range(reps):
-        flips = rng.choice(WEBB_WEIGHTS, size=g)[codes]
-        y_star = fitted + resid * flips
-        beta_b, se_b = _cluster_t(x, y_star, codes, index)
-        t_stars[b] = (beta_b - beta_hat) / se_b if se_b > 0 else 0.0
-    t_hat = beta_hat / se_hat if se_hat > 0 else float("inf")
-    upper_q, lower_q = np.quantile(t_stars, [0.975, 0.025])
-    ci_low = beta_hat - upper_q * se_hat
-    ci_high = beta_hat - lower_q * se_hat
-    p_value = float((1 + np.sum(np.abs(t_stars) >= abs(t_hat))) / (reps + 1))
-    return beta_hat, float(ci_low), float(ci_high), p_value
+WITHIN_DETAIL = (
+    "outcome(t+1) ~ engagement(t) + outcome(t) + unit and month fixed effects, "
+    "errors clustered by unit (CR1)"
+)
+BETWEEN_DETAIL = (
+    "hybrid (Mundlak) model: outcome(t+1) ~ unit mean of engagement + engagement and "
+    "outcome(t) as deviations from their unit means, OLS, errors clustered by unit (CR1)"
+)
 
 
 def lagged_rows(panel: pd.DataFrame) -> pd.DataFrame:
@@ -246,68 +86,159 @@ def _degenerate(rows: pd.DataFrame) -> str | None:
     return None
 
 
-def lagged_mixedlm(panel: pd.DataFrame, reps: int = 999, seed: int = 20261123) -> Estimate:
-    """Effect of engagement(t), per scale point, on outcome(t+1) given outcome(t)."""
-    rows = lagged_rows(panel)
-    n_units = int(rows["unit"].nunique())
-    n_obs = len(rows)
-    if n_units < 5 or n_obs < 10:
+def _few_units_note(n_units: int) -> str:
+    return (
+        f"only {n_units} units: the p-value and interval come from a restricted wild cluster "
+        "bootstrap over units, which holds its size with few units; still treat them as "
+        "approximate"
+    )
+
+
+def _clustered(
+    y: np.ndarray,
+    x: np.ndarray,
+    units: Groups,
+    months: Groups | None,
+    k_absorbed: int,
+    index: int,
+    reps: int,
+    seed: int,
+    detail: str,
+    n_obs: int,
+) -> Estimate:
+    """Coefficient ``index``: CR1 with t(G − 1), or WCR below ``FEW_CLUSTERS`` units."""
+    g = units.size
+    if g < FEW_CLUSTERS:
+        wild = restricted_wild_bootstrap(
+            y,
+            x,
+            units,
+            index,
+            demean=fixed_effects_demean(units, months) if months is not None else no_effects,
+            k_absorbed=k_absorbed,
+            reps=reps,
+            seed=seed,
+        )
+        notes = [_few_units_note(g)]
+        if not wild.converged:
+            notes.append("the bootstrap's fixed-effects demeaning did not fully converge")
+        how = (
+            f"{detail}; restricted wild cluster bootstrap by unit ({wild.weights} weights, "
+            f"{reps} draws, seed {seed}), interval by test inversion"
+        )
+        return Estimate(
+            wild.estimate, wild.ci_low, wild.ci_high, wild.p_value, g, n_obs, how, tuple(notes)
+        )
+    if months is not None:
+        demeaned, converged = absorb(np.column_stack([y, x]), units, months)
+    else:
+        demeaned, converged = np.column_stack([y, x]), True
+    y_dm, x_dm = demeaned[:, 0], demeaned[:, 1:]
+    bread = np.linalg.inv(x_dm.T @ x_dm)
+    beta = bread @ (x_dm.T @ y_dm)
+    resid = y_dm - x_dm @ beta
+    scores = units.sums(x_dm * resid[:, None])
+    n, k = x_dm.shape
+    correction = g / (g - 1) * (n - 1) / (n - k - k_absorbed)
+    se = math.sqrt(max(float((correction * bread @ (scores.T @ scores) @ bread)[index, index]), 0))
+    low, high, p_value = clustered_t(float(beta[index]), se, g)
+    kept = () if converged else ("the fixed-effects demeaning did not fully converge",)
+    return Estimate(
+        float(beta[index]), low, high, p_value, g, n_obs, f"{detail}; t with {g - 1} df", kept
+    )
+
+
+def within_unit(rows: pd.DataFrame, reps: int = 999, seed: int = 20261123) -> Estimate:
+    """Month-to-month effect of engagement(t), per scale point, on outcome(t+1), with unit
+    and month fixed effects and outcome(t) held fixed (see the module docstring)."""
+    counts = rows.groupby("unit")["unit"].transform("size")
+    rows = rows[counts >= 2].reset_index(drop=True)  # a unit's single row says nothing within
+    n_units, n_obs = int(rows["unit"].nunique()), len(rows)
+    if n_units < MIN_UNITS or n_obs < MIN_ROWS:
         return Estimate.failed(
             n_units,
             n_obs,
             "not fitted",
-            f"the lagged model needs consecutive months of engagement and outcome in at least "
-            f"5 units (10 rows); there are {n_units} units and {n_obs} rows",
+            "the month-to-month model needs at least two pairs of consecutive months in at "
+            f"least {MIN_UNITS} units; there are {n_units} such units",
         )
-    if rows["engagement"].std() == 0:
-        return Estimate.failed(n_units, n_obs, "not fitted", "engagement does not vary")
-    problem = _degenerate(rows)
-    if problem:
-        return Estimate.failed(n_units, n_obs, "not fitted", problem)
-    # Fit on the outcome in SD units (revenue in the thousands upsets the optimiser), then
-    # scale the engagement coefficient back to outcome units.
-    spread = float(rows["outcome"].std()) or 1.0
-    scaled = rows.assign(
-        outcome_next=rows["outcome_next"] / spread, outcome=rows["outcome"] / spread
-    )
-    fit = fit_random_intercept(scaled, "outcome_next", ["engagement", "outcome"], "unit")
-    notes = list(fit.warnings)
-    if fit.usable:
-        beta = fit.params["engagement"] * spread
-        se = fit.bse["engagement"] * spread
-        z = beta / se
-        p = float(2 * stats.norm.sf(abs(z)))
-        half = 1.959963984540054 * se
-        if n_units < FEW_CLUSTERS:
-            notes.append(
-                f"only {n_units} units: MixedLM's normal-theory interval is optimistic "
-                "with so few units"
-            )
-        return Estimate(
-            beta,
-            beta - half,
-            beta + half,
-            p,
+    units = Groups(pd.factorize(rows["unit"])[0].astype(np.intp))
+    months = Groups(pd.factorize(rows["month"])[0].astype(np.intp))
+    x = rows[["engagement", "outcome"]].to_numpy(dtype=float)
+    y = rows["outcome_next"].to_numpy(dtype=float)
+    demeaned, _ = absorb(np.column_stack([y, x]), units, months)
+    kept = np.diag(np.linalg.qr(demeaned[:, 1:], mode="r")) ** 2
+    total = ((x - x.mean(axis=0)) ** 2).sum(axis=0)
+    if kept[0] <= COLLINEAR * total[0] or total[0] == 0:
+        return Estimate.failed(
             n_units,
             n_obs,
-            "MixedLM (REML), random intercept per unit",
-            tuple(notes),
+            "not fitted",
+            "engagement does not change within units apart from what changed everywhere "
+            "that month, so a month-to-month effect cannot be measured",
         )
-    x = sm.add_constant(rows[["engagement", "outcome"]].to_numpy(dtype=float), has_constant="add")
+    if kept[1] <= COLLINEAR * total[1] or float((demeaned[:, 0] ** 2).sum()) == 0:
+        return Estimate.failed(
+            n_units,
+            n_obs,
+            "not fitted",
+            "the outcome does not change within units from month to month, so nothing "
+            "month-to-month can be measured",
+        )
+    k_absorbed = months.size - components(units, months)
+    if n_obs - 2 - k_absorbed <= 0:
+        return Estimate.failed(n_units, n_obs, "not fitted", "too few unit-months")
+    return _clustered(y, x, units, months, k_absorbed, 0, reps, seed, WITHIN_DETAIL, n_obs)
+
+
+def between_units(rows: pd.DataFrame, reps: int = 999, seed: int = 20261123) -> Estimate:
+    """Association of a unit's mean engagement with its outcome the following month, per
+    scale point: the between term of the hybrid model (see the module docstring)."""
+    n_units, n_obs = int(rows["unit"].nunique()), len(rows)
+    if n_units < MIN_UNITS or n_obs < MIN_ROWS:
+        return Estimate.failed(
+            n_units,
+            n_obs,
+            "not fitted",
+            f"the between-units model needs consecutive months of engagement and outcome in "
+            f"at least {MIN_UNITS} units ({MIN_ROWS} rows); there are {n_units} units and "
+            f"{n_obs} rows",
+        )
+    codes = pd.factorize(rows["unit"])[0].astype(np.intp)
+    units = Groups(codes)
+    level = units.means(rows[["engagement", "outcome"]].to_numpy(dtype=float))
+    mean_e = level[codes, 0]
+    if float(np.ptp(mean_e)) == 0:
+        return Estimate.failed(
+            n_units, n_obs, "not fitted", "every unit has the same average engagement"
+        )
+    x = np.column_stack(
+        [
+            np.ones(n_obs),
+            mean_e,
+            rows["engagement"].to_numpy(dtype=float) - mean_e,
+            rows["outcome"].to_numpy(dtype=float) - level[codes, 1],
+        ]
+    )
     y = rows["outcome_next"].to_numpy(dtype=float)
-    with kept_warnings() as caught:
-        if n_units < FEW_CLUSTERS:
-            beta, low, high, p = wild_cluster_bootstrap(
-                x, y, rows["unit"].to_numpy(), 1, reps, seed
-            )
-            detail = f"OLS fallback, wild cluster bootstrap by unit ({reps} draws, seed {seed})"
-        else:
-            codes = pd.factorize(rows["unit"])[0]
-            ols = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": codes})
-            beta = float(ols.params[1])
-            low, high = (float(v) for v in ols.conf_int()[1])
-            p = float(ols.pvalues[1])
-            detail = "OLS fallback, errors clustered by unit"
-    notes.extend(caught)
-    notes.append("refitted by OLS because the mixed model could not be trusted")
-    return Estimate(beta, low, high, p, n_units, n_obs, detail, tuple(notes))
+    # Columns without variation (every unit's engagement constant, say) are dropped: they
+    # are orthogonal to the between term and leave it unchanged.
+    keep = [0, 1] + [j for j in (2, 3) if float(np.abs(x[:, j]).max()) > 0]
+    return _clustered(y, x[:, keep], units, None, 0, 1, reps, seed, BETWEEN_DETAIL, n_obs)
+
+
+def lagged_links(
+    panel: pd.DataFrame, reps: int = 999, seed: int = 20261123
+) -> tuple[Estimate, Estimate]:
+    """The month-to-month and the between-units estimate on a panel's lagged rows."""
+    rows = lagged_rows(panel)
+    n_units, n_obs = int(rows["unit"].nunique()), len(rows)
+    problem = None
+    if len(rows) and rows["engagement"].std() == 0:
+        problem = "engagement does not vary"
+    elif len(rows) >= MIN_ROWS:
+        problem = _degenerate(rows)
+    if problem:
+        failed = Estimate.failed(n_units, n_obs, "not fitted", problem)
+        return failed, failed
+    return within_unit(rows, reps, seed), between_units(rows, reps, seed)

@@ -34,19 +34,13 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import sparse
-from scipy.sparse import csgraph
 
 from reports.stats.estimate import FEW_CLUSTERS, WEBB_WEIGHTS, Estimate, clustered_t
+from reports.stats.fixed_effects import MAX_SWEEPS, Groups, absorb, components
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 
-#: Alternating projections stop when a sweep moves no unit mean by more than this
-#: (relative to the column's largest absolute value).
-TOLERANCE = 1e-10
-#: Cap on the number of sweeps (unit then month) of the alternating projections.
-MAX_SWEEPS = 10_000
 #: Months before the training month covered by the placebo (pre-trend) lead.
 LEAD_MONTHS = 3
 #: Below this many trained units, the comparison rests on too few units to trust.
@@ -79,47 +73,6 @@ class TrainingEffect:
     warnings: tuple[str, ...]
 
 
-class _Groups:
-    """One grouping of the rows (units or months) with sort-based sums and means per group."""
-
-    __slots__ = ("codes", "counts", "order", "size", "starts")
-
-    def __init__(self, codes: IntArray) -> None:
-        self.codes = codes
-        self.order = np.argsort(codes, kind="stable")
-        counts = np.bincount(codes)
-        self.size = int(counts.size)
-        self.counts = counts.astype(float)[:, None]
-        self.starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.intp)
-
-    def sums(self, x: FloatArray) -> FloatArray:
-        """Column sums of ``x`` (rows × columns) per group (groups × columns)."""
-        return np.asarray(np.add.reduceat(x[self.order], self.starts, axis=0), dtype=float)
-
-    def means(self, x: FloatArray) -> FloatArray:
-        """Column means of ``x`` per group."""
-        means: FloatArray = self.sums(x) / self.counts
-        return means
-
-
-def _absorb(x: FloatArray, units: _Groups, months: _Groups) -> tuple[FloatArray, bool]:
-    """Columns of ``x`` with unit and month effects projected out, and whether it converged.
-
-    Alternating projections: subtract unit means, then month means, and repeat until a
-    sweep leaves no unit mean above ``TOLERANCE`` (relative to the column's size).
-    """
-    scale = np.abs(x).max(axis=0) if len(x) else np.ones(x.shape[1])
-    tol = TOLERANCE * np.where(scale > 0, scale, 1.0)
-    out = x - units.means(x)[units.codes]
-    for _ in range(MAX_SWEEPS):
-        out -= months.means(out)[months.codes]
-        drift = units.means(out)
-        if np.all(np.abs(drift).max(axis=0) <= tol):
-            return out, True
-        out -= drift[units.codes]
-    return out, False
-
-
 @dataclass(frozen=True, slots=True)
 class _Fit:
     """OLS on the demeaned data: coefficients, CR1 SEs and what the bootstrap reuses."""
@@ -134,14 +87,14 @@ class _Fit:
 
 
 def _fit(
-    y: FloatArray, x: FloatArray, units: _Groups, months: _Groups, k_absorbed: int
+    y: FloatArray, x: FloatArray, units: Groups, months: Groups, k_absorbed: int
 ) -> _Fit | None:
     """Two-way fixed-effects OLS of ``y`` on the columns of ``x``; None when one is collinear.
 
     ``k_absorbed`` is the number of month effects not nested in the unit clusters; it and
     the regressors make up K of the CR1 small-sample correction.
     """
-    demeaned, converged = _absorb(np.column_stack([y, x]), units, months)
+    demeaned, converged = absorb(np.column_stack([y, x]), units, months)
     y_dm, x_dm = demeaned[:, 0], demeaned[:, 1:]
     # Variation each regressor keeps beyond the fixed effects and the earlier regressors.
     kept = np.diag(np.linalg.qr(x_dm, mode="r")) ** 2
@@ -160,7 +113,7 @@ def _fit(
 
 
 def _wild_draws(
-    fit: _Fit, units: _Groups, months: _Groups, index: int, weights: FloatArray
+    fit: _Fit, units: Groups, months: Groups, index: int, weights: FloatArray
 ) -> tuple[FloatArray, FloatArray, bool]:
     """Coefficient ``index`` and its CR1 SE in wild-bootstrap samples (one per weight column).
 
@@ -169,7 +122,7 @@ def _wild_draws(
     and SE equal those of the dummy-variable regression. ``weights`` is units × draws.
     """
     noise = fit.resid[:, None] * weights[units.codes]
-    noise_dm, converged = _absorb(noise, units, months)
+    noise_dm, converged = absorb(noise, units, months)
     delta = fit.bread @ (fit.x.T @ noise_dm)
     resid = noise_dm - fit.x @ delta
     influence = (fit.bread @ fit.x.T)[index]
@@ -179,7 +132,7 @@ def _wild_draws(
 
 
 def _wild_bootstrap(
-    fit: _Fit, units: _Groups, months: _Groups, index: int, reps: int, seed: int
+    fit: _Fit, units: Groups, months: Groups, index: int, reps: int, seed: int
 ) -> tuple[float, float, float, bool]:
     """Wild cluster bootstrap-t 95% CI and p-value of coefficient ``index`` (Webb weights).
 
@@ -203,16 +156,6 @@ def _wild_bootstrap(
     return beta - float(upper_q) * se, beta - float(lower_q) * se, p_value, converged
 
 
-def _components(units: _Groups, months: _Groups) -> int:
-    """Connected components of the unit–month graph (units linked by shared months)."""
-    g, t = units.size, months.size
-    edges = sparse.coo_matrix(
-        (np.ones(len(units.codes)), (units.codes, g + months.codes)), shape=(g + t, g + t)
-    )
-    count, _ = csgraph.connected_components(edges, directed=False)
-    return int(count)
-
-
 def _months(values: pd.Series) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
     """Calendar months as month counts (float, NaN where missing) and the missing mask."""
     periods = pd.PeriodIndex(values, freq="M")
@@ -227,7 +170,7 @@ def _plural(count: int, noun: str) -> str:
 
 
 def _interval(
-    fit: _Fit, units: _Groups, months: _Groups, index: int, reps: int, seed: int
+    fit: _Fit, units: Groups, months: Groups, index: int, reps: int, seed: int
 ) -> tuple[float, float, float, str, bool]:
     """95% CI, p-value and how they were made, for coefficient ``index``."""
     beta, se = float(fit.beta[index]), float(fit.se[index])
@@ -321,9 +264,9 @@ def did_effect(panel: pd.DataFrame, *, reps: int = 999, seed: int = 20261123) ->
     if reasons:
         return failed(*reasons)
 
-    units = _Groups(pd.factorize(frame["unit"])[0].astype(np.intp))
-    months = _Groups(pd.factorize(frame["t"])[0].astype(np.intp))
-    k_months = months.size - _components(units, months)
+    units = Groups(pd.factorize(frame["unit"])[0].astype(np.intp))
+    months = Groups(pd.factorize(frame["t"])[0].astype(np.intp))
+    k_months = months.size - components(units, months)
     y = frame["y"].to_numpy(dtype=float)
     d = (~frame["never"] & (frame["t"] >= frame["start"])).to_numpy(dtype=float)
     if n_obs - (k_months + 2) <= 0:
@@ -384,8 +327,8 @@ def _pre_trend(
     frame: pd.DataFrame,
     y: FloatArray,
     d: FloatArray,
-    units: _Groups,
-    months: _Groups,
+    units: Groups,
+    months: Groups,
     k_months: int,
     reps: int,
     seed: int,

@@ -13,7 +13,7 @@ from reports.stats.linkage import (
     analysis_dataset,
     build_report,
 )
-from reports.stats.panel import lagged_mixedlm
+from reports.stats.panel import lagged_links
 from reports.stats.retention import binomial_retention
 from tests.synthetic import Planted, synthetic_org
 
@@ -102,9 +102,10 @@ def test_the_panel_and_glm_refit_from_the_rows(
     frame = dataset.frame
     links = {(lk.outcome, lk.method): lk for lk in report.links}
     panel = frame[["unit", "month", "engagement", "csat"]].rename(columns={"csat": "outcome"})
-    lagged = lagged_mixedlm(panel.dropna(subset=["outcome"]), seed=20261123)
-    assert lagged.estimate == pytest.approx(links[("csat", "lagged_mixedlm")].estimate, rel=1e-9)
-    assert lagged.n_obs == links[("csat", "lagged_mixedlm")].n_obs
+    within, between = lagged_links(panel.dropna(subset=["outcome"]), seed=20261123)
+    for method, refit in (("within_unit", within), ("between_units", between)):
+        assert refit.estimate == pytest.approx(links[("csat", method)].estimate, rel=1e-9)
+        assert refit.n_obs == links[("csat", method)].n_obs
     # "per SD of engagement": the SD over every row with a score
     sd = float(frame["engagement"].dropna().std())
     assert sd == pytest.approx(report.engagement_sd, rel=1e-12)

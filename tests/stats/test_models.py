@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 import math
-import warnings
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-import statsmodels
 import statsmodels.api as sm
-import statsmodels.formula.api as smf
 from lifelines import CoxPHFitter, CoxTimeVaryingFitter
 from lifelines.datasets import load_rossi
 from numpy.testing import assert_allclose
 from statsmodels.duration.hazard_regression import PHReg
 
-from reports.stats.panel import (
-    fit_random_intercept,
-    lagged_mixedlm,
-    lagged_rows,
-    wild_cluster_bootstrap,
-)
+from reports.stats.panel import lagged_links, lagged_rows
 from reports.stats.quartiles import quartile_gap
 from reports.stats.retention import binomial_retention
 from reports.stats.survival import counting_process, fit_cox, monthly_turnover, staff_retention_cox
@@ -31,164 +22,7 @@ from reports.stats.survival import counting_process, fit_cox, monthly_turnover, 
 ROSSI_COVARIATES = ["fin", "age", "race", "wexp", "mar", "paro", "prio"]
 
 
-# --- MixedLM -----------------------------------------------------------------------------
-
-
-def test_random_intercept_matches_statsmodels_dietox_time_slope() -> None:
-    path = Path(statsmodels.__file__).parent / "regression/tests/results/dietox.csv"
-    data = pd.read_csv(path)
-    fit = fit_random_intercept(data, "Weight", ["Time"], "Pig")
-    assert fit.usable and fit.converged
-    assert_allclose(fit.params["Time"], 6.942505, atol=5e-6)
-
-
-def _collapsing_data(seed: int) -> pd.DataFrame:
-    """Units with no unit effect at all and a regressor constant within each unit."""
-    rng = np.random.default_rng(seed)
-    units, months = 20, 6
-    unit = np.repeat(np.arange(units), months)
-    between = np.repeat(rng.normal(size=units), months)
-    within = rng.normal(size=units * months)
-    y = 1.0 + 0.5 * between + 0.3 * within + rng.normal(size=units * months)
-    return pd.DataFrame({"unit": unit, "between": between, "within": within, "y": y})
-
-
-def _cold_fit_collapses(data: pd.DataFrame) -> bool:
-    """Whether statsmodels' cold lbfgs fit stops at a false 0.0 between-unit effect here.
-
-    This depends on the machine (BLAS, CPU): the tests below check it, never assume it.
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        raw = smf.mixedlm("y ~ between + within", data, groups=data["unit"]).fit(
-            reml=True, method=["lbfgs"]
-        )
-    return bool(raw.converged and raw.fe_params["between"] == 0.0)
-
-
-def _interior_optimum(data: pd.DataFrame) -> bool:
-    """Whether the REML optimum of the unit variance is clearly inside (not on the boundary).
-
-    Pure numpy on seeded data: the same answer on every machine.
-    """
-    from reports.stats.panel import profiled_reml
-
-    x = sm.add_constant(data[["between", "within"]].to_numpy(dtype=float))
-    return profiled_reml(data["y"].to_numpy(), x, data["unit"].to_numpy()).variance_ratio > 1e-3
-
-
-def test_the_10239_collapse_is_caught_not_trusted() -> None:
-    seed = next((s for s in range(60) if _cold_fit_collapses(_collapsing_data(s))), None)
-    if seed is None:  # the premise depends on the BLAS and CPU: checked, not assumed
-        pytest.skip(
-            "statsmodels' cold lbfgs fit does not collapse (issue #10239) on this machine for "
-            "seeds 0-59: nothing to catch here"
-        )
-    data = _collapsing_data(seed)
-    fit = fit_random_intercept(
-        data, "y", ["between", "within"], "unit", method=["lbfgs"], warm_start=False
-    )
-    assert fit.converged  # statsmodels says all is well …
-    assert fit.params["between"] == 0.0  # … while the between-unit effect is exactly 0.0
-    assert not fit.usable
-    assert any("10239" in w for w in fit.warnings)
-    assert any("boundary" in w or "collapsed" in w for w in fit.warnings)
-
-
-def test_a_warm_start_finds_the_interior_optimum() -> None:
-    # Premise checked on the data, not on the CPU: wherever the REML optimum is inside, the
-    # warm-started fit must be usable and at that optimum, also for the seeds whose cold
-    # lbfgs fit collapses on this machine (issue #10239).
-    from reports.stats.panel import profiled_reml
-
-    interior = [s for s in range(30) if _interior_optimum(_collapsing_data(s))]
-    assert len(interior) >= 5  # fixed data: true everywhere
-    for seed in interior:
-        data = _collapsing_data(seed)
-        fit = fit_random_intercept(data, "y", ["between", "within"], "unit", method=["lbfgs"])
-        x = sm.add_constant(data[["between", "within"]].to_numpy(dtype=float))
-        start = profiled_reml(data["y"].to_numpy(), x, data["unit"].to_numpy())
-        assert fit.usable and fit.unit_variance > 0, seed
-        assert_allclose(list(fit.params.values()), start.params, rtol=1e-5)
-
-
-def test_profiled_reml_finds_the_statsmodels_optimum() -> None:
-    from reports.stats.panel import profiled_reml
-
-    path = Path(statsmodels.__file__).parent / "regression/tests/results/dietox.csv"
-    data = pd.read_csv(path)
-    x = sm.add_constant(data[["Time"]].to_numpy(dtype=float))
-    start = profiled_reml(data["Weight"].to_numpy(dtype=float), x, data["Pig"].to_numpy())
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ref = smf.mixedlm("Weight ~ Time", data, groups=data["Pig"]).fit(reml=True)
-    assert_allclose(start.params, ref.fe_params.to_numpy(), rtol=1e-6)
-    assert_allclose(
-        start.variance_ratio * start.residual_variance, ref.cov_re.iloc[0, 0], rtol=1e-4
-    )
-    assert_allclose(start.residual_variance, ref.scale, rtol=1e-5)
-
-
-def test_lagged_model_falls_back_to_clustered_ols_when_mixedlm_collapses() -> None:
-    # No unit effect beyond engagement, and noise centred within each unit: units vary
-    # less than chance, so the REML optimum of the unit variance is exactly zero.
-    rng = np.random.default_rng(5)
-    rows = []
-    for seed_unit in range(40):
-        level = rng.normal(3.6, 0.3)
-        noise = rng.normal(0, 0.2, 9)
-        noise -= noise.mean()
-        y = 4.0
-        for t in range(8):
-            rows.append((seed_unit, pd.Period("2025-01", "M") + t, level, y))
-            y = 4.0 + 0.4 * (level - 3.6) + noise[t + 1]
-    panel = pd.DataFrame(rows, columns=["unit", "month", "engagement", "outcome"])
-    lagged = lagged_rows(panel)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        raw = smf.mixedlm("outcome_next ~ engagement + outcome", lagged, groups=lagged["unit"]).fit(
-            reml=True
-        )
-    res = lagged_mixedlm(panel)
-    x = sm.add_constant(lagged[["engagement", "outcome"]].to_numpy())
-    ols = sm.OLS(lagged["outcome_next"].to_numpy(), x).fit(
-        cov_type="cluster", cov_kwds={"groups": pd.factorize(lagged["unit"])[0]}
-    )
-    unhealthy = (
-        not raw.converged
-        or raw.fe_params["engagement"] == 0.0
-        or raw.cov_re.iloc[0, 0] / raw.scale < 1e-6
-    )
-    assert unhealthy, "these data are built to make MixedLM collapse"
-    assert "OLS fallback" in res.detail
-    assert any("refitted by OLS" in w for w in res.warnings)
-    assert_allclose(res.estimate, ols.params[1], rtol=1e-8)
-    assert_allclose([res.ci_low, res.ci_high], ols.conf_int()[1], rtol=1e-8)
-    assert res.estimate == pytest.approx(0.4, abs=0.15)
-
-
-def test_lagged_model_matches_mixedlm_called_directly() -> None:
-    rng = np.random.default_rng(11)
-    rows = []
-    for unit in range(45):
-        base, level = rng.normal(4.0, 0.3), rng.normal(3.6, 0.3)
-        y = base
-        for t in range(10):
-            e = level + rng.normal(0, 0.2)
-            rows.append((unit, pd.Period("2025-01", "M") + t, e, y))
-            y = 0.5 * base + 0.3 * y + 0.25 * e + rng.normal(0, 0.15)
-    panel = pd.DataFrame(rows, columns=["unit", "month", "engagement", "outcome"])
-    res = lagged_mixedlm(panel)
-    lagged = lagged_rows(panel)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ref = smf.mixedlm("outcome_next ~ engagement + outcome", lagged, groups=lagged["unit"]).fit(
-            reml=True
-        )
-    assert "MixedLM" in res.detail
-    assert res.n_units == 45 and res.n_obs == 45 * 9
-    assert_allclose(res.estimate, ref.fe_params["engagement"], rtol=2e-3)
-    assert_allclose(res.p_value, ref.pvalues["engagement"], rtol=0.05, atol=1e-12)
+# --- Lagged rows --------------------------------------------------------------------------
 
 
 def test_lagged_rows_need_consecutive_months() -> None:
@@ -203,49 +37,6 @@ def test_lagged_rows_need_consecutive_months() -> None:
     rows = lagged_rows(panel)
     assert rows["month"].astype(str).tolist() == ["2025-01", "2025-04"]
     assert rows["outcome_next"].tolist() == [4.1, 4.3]
-
-
-def test_too_few_units_is_an_explicit_warning() -> None:
-    panel = pd.DataFrame(
-        {
-            "unit": [1, 1, 2, 2],
-            "month": pd.PeriodIndex(["2025-01", "2025-02"] * 2, freq="M"),
-            "engagement": [3.0, 3.2, 4.0, 4.1],
-            "outcome": [4.0, 4.1, 4.2, 4.3],
-        }
-    )
-    res = lagged_mixedlm(panel)
-    assert math.isnan(res.estimate) and "at least 5 units" in res.warnings[0]
-
-
-def test_convergence_warnings_surface_in_the_result() -> None:
-    # Revenue-like outcome with no unit effect: statsmodels warns; the warning must be kept.
-    rng = np.random.default_rng(2)
-    rows = [
-        (u, pd.Period("2025-01", "M") + t, rng.normal(3.6, 0.3), rng.gamma(20, 1000))
-        for u in range(12)
-        for t in range(6)
-    ]
-    panel = pd.DataFrame(rows, columns=["unit", "month", "engagement", "outcome"])
-    res = lagged_mixedlm(panel, reps=199)
-    assert res.warnings, "a boundary fit or small-sample note must be reported"
-    assert any("optimistic" in w or "wild cluster" in res.detail for w in res.warnings)
-
-
-def test_wild_cluster_bootstrap_is_seeded_and_wider_than_cr1_with_few_clusters() -> None:
-    rng = np.random.default_rng(9)
-    groups = np.repeat(np.arange(8), 12)
-    x = sm.add_constant(rng.normal(size=96) + rng.normal(size=8)[groups])
-    y = 0.2 * x[:, 1] + rng.normal(size=96) + rng.normal(size=8)[groups]
-    first = wild_cluster_bootstrap(x, y, groups, 1, reps=499, seed=3)
-    again = wild_cluster_bootstrap(x, y, groups, 1, reps=499, seed=3)
-    assert first == again
-    ols = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": groups})
-    assert_allclose(first[0], ols.params[1], rtol=1e-10)
-    cr1_low, cr1_high = ols.conf_int()[1]
-    assert first[1] < first[0] < first[2]
-    assert first[2] - first[1] > 0.9 * (cr1_high - cr1_low)
-    assert 0 < first[3] <= 1
 
 
 # --- Binomial GLM ------------------------------------------------------------------------
@@ -497,9 +288,9 @@ def test_an_outcome_that_never_changes_gets_no_p_value(shape: str) -> None:
         for t in range(6):
             rows.append((unit, pd.Period("2025-01", "M") + t, rng.normal(3.6, 0.3), level))
     panel = pd.DataFrame(rows, columns=["unit", "month", "engagement", "outcome"])
-    res = lagged_mixedlm(panel, reps=199)
-    assert math.isnan(res.estimate) and math.isnan(res.p_value)
-    assert res.warnings and res.detail == "not fitted"
+    for res in lagged_links(panel, reps=199):
+        assert math.isnan(res.estimate) and math.isnan(res.p_value)
+        assert res.warnings and res.detail == "not fitted"
 
 
 def test_binomial_glm_keeps_its_size_with_few_units() -> None:

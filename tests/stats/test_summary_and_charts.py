@@ -29,13 +29,15 @@ def test_a_clear_link_is_called_clear_and_carries_its_interval(report) -> None: 
     text = " ".join(csat.sentences)
     assert f"r = {pearson.estimate:.2f}" in text
     assert f"95% CI {pearson.ci_low:.2f} to {pearson.ci_high:.2f}" in text
-    assert "a clear link after allowing for the" in text and f"{pearson.n_units} units" in text
+    assert (
+        "a clear association after allowing for the" in text and f"{pearson.n_units} units" in text
+    )
 
 
 def test_a_link_that_is_not_clear_is_never_called_clear(report) -> None:  # type: ignore[no-untyped-def]
     for story in tell(report):
         for sentence in story.sentences:
-            if ": a clear link" in sentence:
+            if ": a clear link" in sentence or ": a clear association" in sentence:
                 tail = sentence.rsplit("(adjusted p ", 1)[1]
                 assert tail.startswith("< 0.001") or float(tail[2:].rstrip(").")) < 0.05
     revenue = next(s for s in tell(report) if s.outcome == "revenue")

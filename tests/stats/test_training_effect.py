@@ -12,10 +12,10 @@ from numpy.testing import assert_allclose
 from scipy import stats
 
 from reports.stats.estimate import Estimate
+from reports.stats.fixed_effects import Groups
 from reports.stats.training_effect import (
     TrainingEffect,
     _fit,
-    _Groups,
     _wild_draws,
     did_effect,
     effect_statement,
@@ -195,8 +195,8 @@ def test_few_units_use_the_wild_bootstrap_and_say_so() -> None:
 def test_wild_draws_equal_dummy_regressions_on_flipped_residuals() -> None:
     data = _with_dummies(_panel(seed=4, n_units=10, n_months=8, effect=0.2))
     unit_codes = pd.factorize(data["unit"])[0].astype(np.intp)
-    units = _Groups(unit_codes)
-    months = _Groups(pd.factorize(data["m"])[0].astype(np.intp))
+    units = Groups(unit_codes)
+    months = Groups(pd.factorize(data["m"])[0].astype(np.intp))
     n, g, t = len(data), units.size, months.size
     y = data["y"].to_numpy()
     fit = _fit(y, data[["D"]].to_numpy(), units, months, t - 1)

@@ -166,7 +166,8 @@ class ReportsApiController(Controller):
         summary="The linkage report: engagement against client and staff outcomes",
         description=(
             "Every link of unit engagement with each outcome (Pearson, Spearman, "
-            "ICC(2)-corrected r, lagged MixedLM, binomial GLM, Cox, quartile gap), each with "
+            "ICC(2)-corrected r, month-to-month within units, between units, binomial GLM, Cox, "
+            "quartile gap), each with "
             "its 95% CI, p-value and Benjamini–Hochberg adjusted p-value, over units with at "
             "least the minimum group size of respondents. The report is computed in the "
             "background whenever its data change (as of today, with the default seed and "
