@@ -8,7 +8,9 @@ shows how uncertain it is:
 
 - csat (1–5, from client surveys) and nps (−100…100) each month, partly carried over
   from the month before and nudged by the previous month's engagement (so the lagged
-  model has something to find), plus a lasting location effect unrelated to staff;
+  model has something to find), plus a lasting location effect, part of which goes with
+  the location's usual engagement (a stable confounder: the better locations are better at
+  both, so the between-units link is larger than the month-to-month one);
 - revenue each month, driven mostly by the location's size;
 - visits: first-time clients arrive each month and come back within 90 days with a
   probability that rises with the location's engagement (about +4 points per SD), a
@@ -36,6 +38,13 @@ SERVICES = (
     ("injectables", 420),
     ("hair colour", 150),
 )
+
+
+#: The lasting location effect on csat and nps per SD of the location's usual engagement:
+#: not caused by month-to-month engagement (a neighbourhood, a clientele), so only the
+#: between-units estimate should see it.
+CONFOUNDING_CSAT = 0.10
+CONFOUNDING_NPS = 5.0
 
 
 def _read(data: bytes) -> list[dict[str, str]]:
@@ -100,8 +109,9 @@ def demo_outcomes_csv(
     rows: list[tuple[object, ...]] = []
     for location in sorted(z):
         months = sorted(z[location])
-        own_csat = rng.gauss(0.0, 0.12)
-        own_nps = rng.gauss(0.0, 7.0)
+        usual = sum(z[location].values()) / len(z[location])  # the location's usual level
+        own_csat = CONFOUNDING_CSAT * usual + rng.gauss(0.0, 0.12)
+        own_nps = CONFOUNDING_NPS * usual + rng.gauss(0.0, 7.0)
         size = max(staff[location], 3)
         csat = 4.3 + own_csat
         nps = 42.0 + own_nps

@@ -1,8 +1,9 @@
 """The demo's training history: which locations completed which module, and when.
 
 Four locations completed "Recognising good work" five to eight months ago and their
-engagement rose a little afterwards (``TRAINING_LIFT`` on the latent scale, planted in
-``demo_history``); two completed "Follow-up calls" with no planted effect. The other six
+engagement rose afterwards (``TRAINING_LIFT`` on the latent scale, planted in
+``demo_history``; more for earlier cohorts, and growing month by month); two completed
+"Follow-up calls" with no planted effect. The other six
 locations completed nothing, so each module has comparison units. The effect
 analysis of the HR report should find the first and not the second. The flagship's manager
 has open assignments to follow up, one of them overdue.
@@ -27,8 +28,13 @@ TRAINED_LOCATIONS: dict[str, tuple[str, int]] = {
     "L-PORT-CREDIT": ("follow-up-calls", 7),
     "L-THE-ANNEX": ("follow-up-calls", 5),
 }
-#: The rise in latent engagement after each module (planted; the analysis must recover it).
-TRAINING_LIFT: dict[str, float] = {"recognising-good-work": 0.45, "follow-up-calls": 0.0}
+#: The rise in latent engagement in a module's training month (planted; the analysis must
+#: recover it) for a location trained six months ago; earlier cohorts gained more
+#: (``COHORT_STEP`` per month earlier), and every cohort's gain grows each month after
+#: training (``GROWTH``): the case where a two-way fixed-effects regression misleads.
+TRAINING_LIFT: dict[str, float] = {"recognising-good-work": 0.6, "follow-up-calls": 0.0}
+COHORT_STEP: dict[str, float] = {"recognising-good-work": 0.05, "follow-up-calls": 0.0}
+GROWTH: dict[str, float] = {"recognising-good-work": 0.03, "follow-up-calls": 0.0}
 #: Share of a trained location's staff who completed (the rest left it open).
 COMPLETION_SHARE = 0.85
 #: Completions fall on the first days of the training month, before its wave on the 15th.
@@ -58,7 +64,12 @@ def lift(location: str | None, wave: datetime.date, today: datetime.date) -> flo
     if location is None or location not in TRAINED_LOCATIONS:
         return 0.0
     module, months_ago = TRAINED_LOCATIONS[location]
-    return TRAINING_LIFT[module] if wave >= training_month(today, months_ago) else 0.0
+    start = training_month(today, months_ago)
+    if wave < start:
+        return 0.0
+    since = (wave.year - start.year) * 12 + wave.month - start.month
+    cohort = TRAINING_LIFT[module] + COHORT_STEP[module] * (months_ago - 6)
+    return cohort + GROWTH[module] * since
 
 
 def _location(unit_id: str) -> str | None:

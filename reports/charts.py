@@ -18,6 +18,7 @@ import plotly.io as pio
 from scipy import stats
 
 from reports.stats.linkage import LinkageReport
+from reports.stats.quartiles import MIN_UNITS as QUARTILE_MIN_UNITS
 from reports.summary import outcome_title
 
 INK = "#1f2a44"
@@ -173,7 +174,7 @@ def quartile_bars(report: LinkageReport, outcome: str) -> go.Figure | None:
         if outcome in report.analysis_units
         else None
     )
-    if data is None or len(data) < 8:
+    if data is None or len(data) < QUARTILE_MIN_UNITS:
         return None
     rows = quartile_rows(data, outcome)
     groups = {name: n for name, n, _, _ in rows}
@@ -196,6 +197,59 @@ def quartile_bars(report: LinkageReport, outcome: str) -> go.Figure | None:
         height=300,
         yaxis=_axis(outcome_title(outcome), range=[low - pad, high + pad]),
         xaxis={"title": {"text": "Units by engagement (number of units)"}},
+    )
+    return figure
+
+
+def event_study(
+    report: LinkageReport, module: str, outcome: str = "engagement"
+) -> go.Figure | None:
+    """A module's difference from the untrained prediction, month by month around training,
+    with 95% intervals (months before training: the check that it starts near zero)."""
+    item = next((i for i in report.training if i.module == module and i.outcome == outcome), None)
+    if item is None:
+        return None
+    events = [
+        e
+        for e in item.result.event_study
+        if math.isfinite(e.estimate.estimate)
+        and math.isfinite(e.estimate.ci_low)
+        and math.isfinite(e.estimate.ci_high)
+    ]
+    if len(events) < 2:
+        return None
+    x = [e.months for e in events]
+    figure = go.Figure(
+        go.Scatter(
+            x=x,
+            y=[e.estimate.estimate for e in events],
+            mode="markers+lines",
+            line={"color": ACCENT, "width": 1.5},
+            marker={"color": [MUTED if m < 0 else ACCENT for m in x], "size": 9},
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": [e.estimate.ci_high - e.estimate.estimate for e in events],
+                "arrayminus": [e.estimate.estimate - e.estimate.ci_low for e in events],
+                "color": INK,
+                "thickness": 1.2,
+            },
+            customdata=[
+                [e.estimate.ci_low, e.estimate.ci_high, e.estimate.n_units] for e in events
+            ],
+            hovertemplate=(
+                "%{x} months since training: %{y:.3f} (95% CI %{customdata[0]:.3f} to "
+                "%{customdata[1]:.3f}), %{customdata[2]} trained units<extra></extra>"
+            ),
+        )
+    )
+    figure.add_hline(y=0, line={"color": MUTED, "dash": "dot"})
+    figure.add_vline(x=-0.5, line={"color": MUTED, "dash": "dash"})
+    figure.update_layout(
+        **LAYOUT,
+        height=320,
+        xaxis=_axis("Months since training (before: the check)", dtick=1),
+        yaxis=_axis(f"Difference from prediction ({outcome_title(outcome)})", zeroline=False),
     )
     return figure
 
@@ -226,6 +280,8 @@ def report_figures(
     for summary in shown.outcomes:
         charts[f"scatter-{summary.outcome}"] = scatter(shown, summary.outcome, names)
         charts[f"quartiles-{summary.outcome}"] = quartile_bars(shown, summary.outcome)
+    for module in dict.fromkeys(item.module for item in report.training):
+        charts[f"event-{module}"] = event_study(report, module)
     return {key: fig for key, fig in charts.items() if fig is not None}
 
 

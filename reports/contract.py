@@ -43,7 +43,8 @@ def versions() -> dict[str, str]:
 def training_json(
     report: LinkageReport, titles: Mapping[str, str] | None = None
 ) -> list[dict[str, Any]]:
-    """The measured effects of training (method ``did_twfe``), one per module and outcome."""
+    """The measured effects of training (method ``did_imputation``), one per module and
+    outcome, each with its event study."""
     titles = titles or {}
     out = []
     for item in report.training:
@@ -53,7 +54,7 @@ def training_json(
                 "module": item.module,
                 "title": titles.get(item.module, item.module),
                 "outcome": item.outcome,
-                "method": "did_twfe",
+                "method": "did_imputation",
                 "estimate": _number(effect.estimate),
                 "ci_low": _number(effect.ci_low),
                 "ci_high": _number(effect.ci_high),
@@ -68,6 +69,18 @@ def training_json(
                 "n_months": item.result.n_months,
                 "pre_trend_estimate": _number(lead.estimate),
                 "pre_trend_p_value": _number(lead.p_value),
+                "event_study": [
+                    {
+                        "months_since_training": e.months,
+                        "estimate": _number(e.estimate.estimate),
+                        "ci_low": _number(e.estimate.ci_low),
+                        "ci_high": _number(e.estimate.ci_high),
+                        "p_value": _number(e.estimate.p_value),
+                        "n_treated_units": e.estimate.n_units,
+                        "n_obs": e.estimate.n_obs,
+                    }
+                    for e in item.result.event_study
+                ],
                 "detail": effect.detail,
                 "warnings": list(item.result.warnings),
             }

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from reports.stats.linkage import Link, LinkageReport
+from reports.stats.linkage import DESCRIPTIVE, Link, LinkageReport
 
 ALPHA = 0.05
 #: How each outcome is named and its differences written (scale, unit word, decimals).
@@ -39,6 +39,11 @@ def _num(value: float, decimals: int) -> str:
     return f"{value:,.{decimals}f}".replace("-", "−")
 
 
+def _tested(link: Link) -> bool:
+    """Whether the link is one of the report's tests (adjusted together)."""
+    return link.method != "pearson_corrected" and link.method not in DESCRIPTIVE
+
+
 def _clear(link: Link) -> bool:
     return math.isfinite(link.p_adjusted) and link.p_adjusted < ALPHA
 
@@ -48,6 +53,11 @@ def _p(value: float) -> str:
 
 
 def _verdict(link: Link) -> str:
+    if link.method in DESCRIPTIVE:
+        return (
+            f"shown to describe the link, not tested on its own ({_p(link.p_value)} before "
+            "adjustment): the report tests a link across units once, with the correlation"
+        )
     # Only the month-to-month estimate compares each unit with itself; every other method
     # compares units with each other, which is an association.
     word = "link" if link.method == "within_unit" else "association"
@@ -74,9 +84,9 @@ def outcome_title(outcome: str) -> str:
 
 def tell(report: LinkageReport, unit_word: str = "units") -> tuple[OutcomeStory, ...]:
     """One short paragraph per outcome, in the order of the report."""
-    tests = sum(
-        1 for lk in report.links if lk.method != "pearson_corrected" and math.isfinite(lk.p_value)
-    ) + sum(1 for e in report.training if math.isfinite(e.result.effect.p_value))
+    tests = sum(1 for lk in report.links if _tested(lk) and math.isfinite(lk.p_value)) + sum(
+        1 for e in report.training if math.isfinite(e.result.effect.p_value)
+    )
     by_outcome: dict[str, dict[str, Link]] = {}
     for link in report.links:
         by_outcome.setdefault(link.outcome, {})[link.method] = link
@@ -85,7 +95,7 @@ def tell(report: LinkageReport, unit_word: str = "units") -> tuple[OutcomeStory,
         sentences = [
             s.replace("{tests}", str(tests)) for s in _sentences(outcome, links, unit_word)
         ]
-        clear = any(_clear(lk) for m, lk in links.items() if m != "pearson_corrected")
+        clear = any(_clear(lk) for lk in links.values() if _tested(lk))
         within = links.get("within_unit")
         badge = ""
         if clear:

@@ -13,13 +13,16 @@ from reports.summary import ALPHA, OUTCOMES, outcome_title
 
 #: What the analysis can and cannot show, said once above the table.
 METHOD_NOTE = (
-    "For each module, locations (or whichever units the outcome is measured on) where at "
-    "least half the staff completed it are compared with units where nobody completed any "
-    "module: did the trained units change more, after training, than the others did over "
-    "the same months? Units where fewer than half completed, and units trained in another "
-    "module, are left out of that comparison. This can show that trained units moved "
-    "differently; it cannot prove the training caused it, because units were not chosen at "
-    "random. The method is in the Methods section."
+    "For each module, the months after at least half of a location's staff (or whichever "
+    "units the outcome is measured on) completed it are compared with what that location "
+    "would have had without it, predicted from its own months before training and from the "
+    "same months in units not trained yet or never trained: did trained units do better "
+    "than predicted? The three months just before training are left out of the prediction "
+    "(a dip that prompted the training would otherwise pass for its effect) and shown as a "
+    "check: there the difference should be near zero. Units where fewer than half "
+    "completed, and units trained in another module, are left out of that comparison. This "
+    "can show that trained units moved differently; it cannot prove the training caused "
+    "it, because units were not chosen at random. The method is in the Methods section."
 )
 
 
@@ -59,7 +62,12 @@ def _scaled(effect: TrainingEffect, scale: float) -> TrainingEffect:
             e, estimate=e.estimate * scale, ci_low=e.ci_low * scale, ci_high=e.ci_high * scale
         )
 
-    return replace(effect, effect=s(effect.effect), pre_trend=s(effect.pre_trend))
+    return replace(
+        effect,
+        effect=s(effect.effect),
+        pre_trend=s(effect.pre_trend),
+        event_study=tuple(replace(e, estimate=s(e.estimate)) for e in effect.event_study),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +114,10 @@ def _verdict(main: TrainingRow, others: list[TrainingRow]) -> str:
     size = f"{abs(main.estimate):.{main.decimals}f}{(' ' + main.unit) if main.unit else ''}"
     text = (
         f"{main.outcome_title[:1].upper()}{main.outcome_title[1:]} {direction} by {size} more "
-        f"than in comparable units"
+        "than predicted without the training"
         if main.estimate > 0
         else f"{main.outcome_title[:1].upper()}{main.outcome_title[1:]} {direction} by {size} "
-        "relative to comparable units"
+        "relative to the prediction without the training"
     )
     text += ": a clear difference." if main.clear else ", but that is not a clear difference."
     if main.pre_trend_doubtful:

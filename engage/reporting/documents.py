@@ -25,7 +25,7 @@ from engage.reporting.linkage import DEFAULT_REPS, DEFAULT_SEED, LinkageRun, lin
 from engage.settings import project_root
 from engage.sidecar import RENDERING
 from engage.web.pdf import ChartSpec, PdfCharts, html_to_pdf, plotly_js, warm_up
-from reports.charts import as_json, quartile_rows, report_figures
+from reports.charts import QUARTILE_MIN_UNITS, as_json, quartile_rows, report_figures
 from reports.summary import heading, outcome_title, tell
 from reports.training_summary import METHOD_NOTE, signed, training_blocks
 
@@ -73,7 +73,7 @@ def _context(run: LinkageRun) -> dict[str, Any]:
     for summary in run.report.outcomes:
         if summary.outcome in shown_units:
             data = shown_units[["engagement", summary.outcome]].dropna()
-            if len(data) >= 8:
+            if len(data) >= QUARTILE_MIN_UNITS:
                 quartiles[summary.outcome] = quartile_rows(data, summary.outcome)
     return {
         "body": body,

@@ -119,7 +119,7 @@ def _result_cell(column: str, value: Any) -> Any:
 
 def to_csv(body: dict[str, Any]) -> str:
     """The links as CSV, one row per outcome and method, then one per training module and
-    outcome (method ``did_twfe``, with ``module``); warnings joined by ' | '. Numbers are
+    outcome (method ``did_imputation``, with ``module``); warnings joined by ' | '. Numbers are
     rounded for reading (``ESTIMATE_DIGITS``, ``P_DECIMALS``); the JSON keeps them whole."""
     rows = []
     for link in body["links"]:
@@ -130,8 +130,8 @@ def to_csv(body: dict[str, Any]) -> str:
             **effect,
             "lag_months": "",
             "meaning": (
-                f"change in {effect['outcome']} in units trained in {effect['title']} beyond "
-                "comparable untrained units (difference-in-differences)"
+                f"difference in {effect['outcome']} of units trained in {effect['title']} from "
+                "their prediction without the training (imputation estimator)"
             ),
         }
         row = [_result_cell(c, values.get(c, "")) for c in CSV_COLUMNS[:-1]]

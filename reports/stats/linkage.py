@@ -45,6 +45,12 @@ METHODS = (
     "cox",
     "quartile_gap",
 )
+#: Figures shown beside the report's tests but not tested on their own: Spearman, the
+#: quartile gap and the between-units term ask the same question of the same units as
+#: Pearson's r (is engagement associated with the outcome across units?), so only r, the
+#: pre-specified primary test, enters the Benjamini–Hochberg family; pearson_corrected
+#: shares r's test.
+DESCRIPTIVE = ("spearman", "quartile_gap", "between_units")
 CLIENT_RETENTION = "client_retention"
 STAFF_RETENTION = "staff_retention"
 STAFF_TURNOVER = "staff_turnover"
@@ -665,9 +671,14 @@ def _training_effects(
 def _adjust(
     links: list[Link], effects: tuple[ModuleEffect, ...] = ()
 ) -> tuple[list[Link], tuple[ModuleEffect, ...]]:
-    """Benjamini–Hochberg over every test, training effects included; pearson_corrected
-    shares pearson's test."""
-    tested = [i for i, link in enumerate(links) if link.method != "pearson_corrected"]
+    """Benjamini–Hochberg over the report's tests, training effects included: every link
+    except the descriptive ones (``DESCRIPTIVE``, whose p_adjusted stays NaN);
+    pearson_corrected shares pearson's test."""
+    tested = [
+        i
+        for i, link in enumerate(links)
+        if link.method != "pearson_corrected" and link.method not in DESCRIPTIVE
+    ]
     adjusted = benjamini_hochberg(
         [links[i].p_value for i in tested] + [e.result.effect.p_value for e in effects]
     )
@@ -681,6 +692,9 @@ def _adjust(
     }
     out = []
     for i, link in enumerate(links):
-        value = by_index.get(i, pearson_adjusted.get(link.outcome, float("nan")))
+        if link.method == "pearson_corrected":
+            value = pearson_adjusted.get(link.outcome, float("nan"))
+        else:
+            value = by_index.get(i, float("nan"))
         out.append(replace(link, p_adjusted=value))
     return out, adjusted_effects

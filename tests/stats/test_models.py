@@ -216,15 +216,18 @@ def test_monthly_turnover_hand_case() -> None:
 
 
 def test_quartile_gap_hand_case_and_seeded_intervals() -> None:
-    engagement = [1, 2, 3, 4, 5, 6, 7, 8]
-    outcome = [10, 12, 11, 13, 14, 15, 19, 21]
+    engagement = list(range(1, 21))
+    outcome = [10, 12, 11, 13, 11, 14, 15, 13, 16, 15, 17, 16, 18, 17, 19, 19, 21, 20, 22, 23]
     res = quartile_gap(engagement, outcome, reps=500, seed=1)
-    assert res.estimate == pytest.approx((19 + 21) / 2 - (10 + 12) / 2)
+    # five units per quarter: the top five by engagement minus the bottom five
+    assert res.estimate == pytest.approx(
+        (19 + 21 + 20 + 22 + 23) / 5 - (10 + 12 + 11 + 13 + 11) / 5
+    )
     assert res == quartile_gap(engagement, outcome, reps=500, seed=1)
     assert res.ci_low < res.estimate < res.ci_high
     assert res.p_value < 0.05
-    few = quartile_gap([1, 2, 3], [1, 2, 3])
-    assert math.isnan(few.estimate) and "at least 8 units" in few.warnings[0]
+    few = quartile_gap(list(range(12)), list(range(12)))
+    assert math.isnan(few.estimate) and "at least 20 units" in few.warnings[0]
 
 
 def test_quartile_gap_without_a_link_is_not_significant() -> None:

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
+from reports.stats.training_effect import LEAD_MONTHS
 from reports.stats.training_panel import cohorts, headcount, module_effects
 
 M = pd.Period
@@ -78,19 +79,24 @@ def _panel(seed: int, effect: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     return engagement, cohort
 
 
-def test_module_effect_matches_a_dummy_regression() -> None:
+def test_module_effect_matches_a_dummy_imputation() -> None:
     engagement, cohort = _panel(3, 0.25)
     (effect,) = module_effects(engagement, pd.DataFrame(), cohort)
     assert (effect.module, effect.outcome, effect.n_partly_trained) == ("m1", "engagement", 1)
     frame = engagement[engagement["unit"] != 12].copy()
     start = {r.unit: r.first_treated for r in cohort.itertuples() if not r.partial}
-    frame["D"] = [
-        float(u in start and m >= start[u])
+    since = [
+        (m - start[u]).n if u in start else None
         for u, m in zip(frame["unit"], frame["month"], strict=True)
     ]
+    frame["post"] = [s is not None and s >= 0 for s in since]
+    frame["control"] = [s is None or s < -LEAD_MONTHS for s in since]
     frame["month_s"] = frame["month"].astype(str)
-    fit = smf.ols("engagement ~ D + C(unit) + C(month_s)", data=frame).fit()
-    assert effect.result.effect.estimate == pytest.approx(fit.params["D"], abs=1e-8)
+    # statsmodels' dummy regression on the untrained rows, predicted on the trained months
+    fit = smf.ols("engagement ~ C(unit) + C(month_s)", data=frame[frame["control"]]).fit()
+    trained = frame[frame["post"]]
+    expected = float((trained["engagement"] - fit.predict(trained)).mean())
+    assert effect.result.effect.estimate == pytest.approx(expected, abs=1e-8)
     assert effect.result.effect.ci_low < 0.25 < effect.result.effect.ci_high
     assert effect.result.n_treated_units == 12
 

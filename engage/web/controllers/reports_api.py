@@ -72,11 +72,25 @@ class ParametersOut(msgspec.Struct):
     multiple_testing: str
 
 
-class TrainingEffectOut(msgspec.Struct):
-    """The measured effect of one training module on one outcome (difference-in-differences).
+class EventTimeOut(msgspec.Struct):
+    """The mean difference from the untrained prediction so many months after training
+    (negative: before, the pre-trend check)."""
 
-    ``estimate`` is the change in trained units beyond comparison units, in the outcome's
-    units; the pre-trend check looks at the three months before training.
+    months_since_training: int
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    n_treated_units: int
+    n_obs: int
+
+
+class TrainingEffectOut(msgspec.Struct):
+    """The measured effect of one training module on one outcome (imputation estimator).
+
+    ``estimate`` is the mean difference of trained unit-months from what they would have
+    been untrained (predicted from untrained unit-months), in the outcome's units; the
+    pre-trend check is the same difference in the three months before training.
     """
 
     module: str
@@ -97,6 +111,7 @@ class TrainingEffectOut(msgspec.Struct):
     n_months: int
     pre_trend_estimate: float | None
     pre_trend_p_value: float | None
+    event_study: list[EventTimeOut]
     detail: str
     warnings: list[str]
 
