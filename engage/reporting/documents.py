@@ -25,7 +25,8 @@ from engage.reporting.linkage import DEFAULT_REPS, DEFAULT_SEED, LinkageRun, lin
 from engage.settings import project_root
 from engage.sidecar import RENDERING
 from engage.web.pdf import ChartSpec, PdfCharts, html_to_pdf, plotly_js, warm_up
-from reports.charts import QUARTILE_MIN_UNITS, as_json, quartile_rows, report_figures
+from reports.charts import as_json, quartile_rows, report_figures
+from reports.stats.quartiles import MIN_UNITS as QUARTILE_MIN_UNITS
 from reports.summary import heading, outcome_title, tell
 from reports.training_summary import METHOD_NOTE, signed, training_blocks
 

@@ -71,7 +71,7 @@ class TwoWay:
         inverse = np.divide(1.0, per_unit, out=np.zeros_like(per_unit), where=per_unit > 0)
         schur = np.diag(per_month) - cells.T @ (inverse[:, None] * cells)
         right = by_month - cells.T @ (inverse[:, None] * by_unit)
-        g = np.linalg.lstsq(schur, right, rcond=None)[0]
+        g: FloatArray = np.asarray(np.linalg.lstsq(schur, right, rcond=None)[0], dtype=float)
         a = inverse[:, None] * (by_unit - cells @ g)
         return a, g
 
