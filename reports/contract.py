@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from reports.stats.linkage import DATASET_SCORE_COLUMNS, LinkageReport
+from reports.stats.power import minimum_detectable_effect
 
 LIBRARIES = ("engage", "numpy", "pandas", "scipy", "statsmodels")
 
@@ -69,6 +70,7 @@ def training_json(
                 "n_months": item.result.n_months,
                 "pre_trend_estimate": _number(lead.estimate),
                 "pre_trend_p_value": _number(lead.p_value),
+                "min_detectable_effect": _number(minimum_detectable_effect(effect)),
                 "event_study": [
                     {
                         "months_since_training": e.months,
@@ -124,6 +126,8 @@ def linkage_json(
             "alpha_items": agg.alpha_items,
             "icc_f_p_value": _number(agg.icc_f_p_value),
             "low_agreement_unit_months": agg.low_agreement_cells,
+            "rwg_star_j_median": _number(agg.rwg_star_j_median),
+            "agreement_beyond_chance": _number(agg.agreement_beyond_chance),
             "n_units": agg.n_units,
             "waves": agg.waves,
             "warnings": list(agg.warnings),
@@ -134,6 +138,8 @@ def linkage_json(
                 "n_units": o.n_units,
                 "months": o.months,
                 "min_detectable_r": _number(o.min_detectable_r),
+                "min_detectable_within_unit": _number(o.min_detectable_within_unit),
+                "reliability": _number(o.reliability),
                 "warning": o.warning,
             }
             for o in report.outcomes

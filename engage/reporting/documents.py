@@ -37,7 +37,18 @@ CHECKS = (
     ("alpha", "Cronbach's alpha", "Do the twelve items measure one thing? 0.70 or more is good."),
     ("icc1", "ICC(1)", "How much of the spread in answers lies between units."),
     ("icc2", "ICC(2)", "How reliable one unit's mean in one wave is; 0.70 or more is good."),
-    ("rwg_j_median", "rwg(j), median", "How far a unit's members agree; 0.70 or more is good."),
+    (
+        "rwg_j_median",
+        "rwg(j), median",
+        "How far a unit's members agree (uniform null); it rises with the number of "
+        "items, so it flatters.",
+    ),
+    (
+        "rwg_star_j_median",
+        "r*wg(j), median",
+        "Agreement against answers slightly skewed to the agreeable end, not inflated by "
+        "many items; 0.70 or more is good.",
+    ),
 )
 
 

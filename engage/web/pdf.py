@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import shutil
 import tempfile
@@ -24,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 from engage.settings import get_settings, project_root
 from engage.sidecar import NICENESS, RENDERING
 from engage.web.lanes import worker_slots
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from choreographer import Browser, Tab
@@ -213,6 +216,16 @@ class ChartPage:
         if navigated.get("errorText"):
             raise RuntimeError(f"the chart page did not load: {navigated['errorText']}")
         await loaded
+        # The load event caught may be the blank first page's: wait until plotly.js is
+        # there, in the document that will draw (else "Plotly is not defined", now and then).
+        ready = "document.readyState === 'complete' && typeof Plotly !== 'undefined'"
+        while True:
+            answer = await tab.send_command(
+                "Runtime.evaluate", params={"expression": ready, "returnByValue": True}
+            )
+            if _value(answer).get("value") is True:
+                return
+            await asyncio.sleep(0.02)
 
     def _tab(self) -> Tab:
         tab = self._browser.get_tab()
@@ -321,6 +334,7 @@ class PdfCharts:
                     raise  # this task is being cancelled, not just the browser's start
                 return {}, _failed(exc)  # the browser's start was cancelled (it died)
             except Exception as exc:  # any browser failure must still give a document
+                log.warning("charts could not be drawn: %s", exc)
                 return {}, _failed(exc)
         finally:
             self.close_soon()

@@ -81,31 +81,3 @@ def pearson(x: npt.ArrayLike, y: npt.ArrayLike) -> Correlation:
 def spearman(x: npt.ArrayLike, y: npt.ArrayLike) -> Correlation:
     """Spearman ρ; CI through Fisher's z with Fieller, Hartley & Pearson's SE √(1.06/(n−3))."""
     return _correlate(x, y, stats.spearmanr, math.sqrt(1.06))
-
-
-def corrected_for_unit_reliability(observed: Correlation, icc2: float) -> Correlation:
-    """Pearson r disattenuated for the unreliability of unit means: r / √ICC(2).
-
-    The outcome is taken as measured without error, so only engagement's reliability
-    enters. The CI bounds are corrected the same way; the test is the observed r's
-    (correction does not make a relation more or less certain). Values past ±1 are capped
-    and say so.
-    """
-    if not math.isfinite(observed.r):
-        return observed
-    if not math.isfinite(icc2) or icc2 <= 0:
-        nan = float("nan")
-        reason = (
-            "ICC(2) is not positive: unit means are not reliable enough to correct "
-            "(units hardly differ beyond chance)"
-        )
-        return Correlation(nan, nan, nan, observed.p_value, observed.n_units, (reason,))
-    factor = 1.0 / math.sqrt(min(icc2, 1.0))
-    notes: list[str] = list(observed.warnings)
-    values = [observed.r * factor, observed.ci_low * factor, observed.ci_high * factor]
-    if any(abs(v) > 1.0 for v in values):
-        notes.append("the corrected correlation passed ±1 and was capped at ±1")
-    capped = [max(-1.0, min(1.0, v)) for v in values]
-    return Correlation(
-        capped[0], capped[1], capped[2], observed.p_value, observed.n_units, tuple(notes)
-    )

@@ -78,6 +78,15 @@ WEBB_WEIGHTS = np.array(
 )
 
 
+def _score_p(e: npt.NDArray[np.float64], weights: npt.NDArray[np.float64]) -> float:
+    denominator = float((e**2).sum())
+    if e.size < 2 or denominator <= 0:
+        return float("nan")
+    observed = float(e.sum()) ** 2 / denominator
+    draws = (weights @ e) ** 2 / ((weights * e) ** 2).sum(axis=1)
+    return float((1 + np.sum(draws >= observed - 1e-12)) / (weights.shape[0] + 1))
+
+
 def score_bootstrap_p(
     cluster_scores: npt.ArrayLike, reps: int = 1999, seed: int = 20261123
 ) -> float:
@@ -89,14 +98,46 @@ def score_bootstrap_p(
     clusters where the normal or t reference does not (Kline & Santos 2012).
     """
     e = np.asarray(cluster_scores, dtype=float)
-    denominator = float((e**2).sum())
-    if e.size < 2 or denominator <= 0:
-        return float("nan")
-    observed = float(e.sum()) ** 2 / denominator
     rng = np.random.default_rng(seed)
-    weights = rng.choice(WEBB_WEIGHTS, size=(reps, e.size))
-    draws = (weights @ e) ** 2 / ((weights * e) ** 2).sum(axis=1)
-    return float((1 + np.sum(draws >= observed - 1e-12)) / (reps + 1))
+    return _score_p(e, rng.choice(WEBB_WEIGHTS, size=(reps, e.size)))
+
+
+def score_interval(
+    scores_at: Callable[[float], npt.NDArray[np.float64]],
+    beta: float,
+    se: float,
+    reps: int = 1999,
+    seed: int = 20261123,
+) -> tuple[float, float]:
+    """95% interval of a coefficient: the values b whose wild score bootstrap test (cluster
+    scores ``scores_at(b)`` under the null "coefficient = b") does not reject at 5%. Its
+    ends are found by bisection; an end the test never reaches is infinite."""
+    e0 = np.asarray(scores_at(beta), dtype=float)
+    weights = np.random.default_rng(seed).choice(WEBB_WEIGHTS, size=(reps, e0.size))
+
+    def rejects(b: float) -> bool:
+        p = _score_p(np.asarray(scores_at(b), dtype=float), weights)
+        return math.isfinite(p) and p < 0.05
+
+    def end(direction: float) -> float:
+        step = se if se > 0 and math.isfinite(se) else 1.0
+        inside = beta
+        for _ in range(30):
+            outside = beta + direction * step
+            if rejects(outside):
+                break
+            inside, step = outside, step * 2
+        else:
+            return direction * math.inf
+        for _ in range(40):
+            middle = (inside + outside) / 2
+            if rejects(middle):
+                outside = middle
+            else:
+                inside = middle
+        return (inside + outside) / 2
+
+    return end(-1.0), end(1.0)
 
 
 def clustered_ratio(
@@ -106,19 +147,21 @@ def clustered_ratio(
     n_obs: int,
     detail: str,
     notes: list[str],
-    null_scores: Callable[[], npt.NDArray[np.float64]],
+    null_scores: Callable[[float], npt.NDArray[np.float64]],
     seed: int,
 ) -> Estimate:
     """A log-scale coefficient with clustered SE as a ratio (odds or hazard) with its 95% CI.
 
-    t with G − 1 degrees of freedom; with few units the p-value comes from the wild score
-    bootstrap of ``null_scores()`` (each unit's score under no effect) and a note says so.
+    t with G − 1 degrees of freedom; with few units the p-value and the interval come from
+    the wild score bootstrap of ``null_scores(b)`` (each unit's score under "the
+    coefficient is b"; the interval inverts that test) and a note says so.
     """
     low, high, p_value = clustered_t(beta, se, n_units)
     note = few_clusters_note(n_units)
     if note:
         notes.append(note)
-        p_value = score_bootstrap_p(null_scores(), seed=seed)
+        p_value = score_bootstrap_p(null_scores(0.0), seed=seed)
+        low, high = score_interval(null_scores, beta, se, seed=seed)
     return Estimate(
         math.exp(beta), math.exp(low), math.exp(high), p_value, n_units, n_obs, detail, tuple(notes)
     )
@@ -130,7 +173,7 @@ def few_clusters_note(n_units: int) -> str | None:
         return None
     return (
         f"only {n_units} units: cluster-robust intervals run narrow below about "
-        f"{FEW_CLUSTERS} units; the p-value comes from a wild score bootstrap over units and "
-        f"the interval uses t with {n_units - 1} degrees of freedom, but treat the interval "
-        "as optimistic"
+        f"{FEW_CLUSTERS} units, so the p-value and the interval come from a wild score "
+        "bootstrap over units (the interval is every value that bootstrap test does not "
+        "reject), which keeps its size with few units"
     )

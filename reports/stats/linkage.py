@@ -15,17 +15,25 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from reports.stats.correlation import Correlation, corrected_for_unit_reliability, pearson, spearman
+from reports.stats.correlation import Correlation, pearson, spearman
 from reports.stats.estimate import Estimate
 from reports.stats.multiplicity import benjamini_hochberg
 from reports.stats.panel import lagged_links
-from reports.stats.power import minimum_detectable_correlation, too_few_units_warning
+from reports.stats.power import (
+    minimum_detectable_correlation,
+    minimum_detectable_effect,
+    too_few_units_warning,
+)
 from reports.stats.psychometrics import (
     alpha_from_variances,
     icc_from_group_stats,
+    r_star_critical,
+    r_star_wg_j,
+    slight_skew_null_variance,
     uniform_null_variance,
 )
 from reports.stats.quartiles import quartile_gap
+from reports.stats.reliability import corrected_correlation
 from reports.stats.retention import binomial_retention
 from reports.stats.scores import cell_scores
 from reports.stats.survival import counting_process, monthly_turnover, staff_retention_cox
@@ -54,7 +62,8 @@ DESCRIPTIVE = ("spearman", "quartile_gap", "between_units")
 CLIENT_RETENTION = "client_retention"
 STAFF_RETENTION = "staff_retention"
 STAFF_TURNOVER = "staff_turnover"
-#: Below this rwg(j) a unit's members are said to disagree (LeBreton & Senter 2008: .70).
+#: Below this r*wg(j) (slightly skewed null) a unit's members are said to disagree
+#: (LeBreton & Senter 2008: .70).
 LOW_AGREEMENT = 0.70
 
 
@@ -155,12 +164,19 @@ class Aggregation:
     icc2: float
     icc_f_p_value: float
     rwg_j_median: float
-    low_agreement_cells: int
+    low_agreement_cells: int  # r*wg(j) against the slightly skewed null below LOW_AGREEMENT
     n_units: int
     n_respondents: int
     mean_unit_size: float
     waves: int = 0
     warnings: tuple[str, ...] = ()
+    #: Median r*wg(j) against the slightly skewed null, and the share of unit-months whose
+    #: r*wg(j) (uniform null) is above the 95% critical value for their size (agreement
+    #: beyond chance).
+    rwg_star_j_median: float = float("nan")
+    agreement_beyond_chance: float = float("nan")
+    #: Unit-months with an r*wg(j).
+    agreement_cells: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +189,10 @@ class OutcomeSummary:
     min_detectable_r: float
     warning: str | None
     left_out_containing: int = 0
+    #: Reliability of the unit means correlated (``reports.stats.reliability``).
+    reliability: float = float("nan")
+    #: Smallest month-to-month effect (outcome units per point) found 8 times in 10.
+    min_detectable_within_unit: float = float("nan")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -248,13 +268,18 @@ def aggregation_checks(
     icc2 = float(np.median([g.icc2 for g in usable])) if usable else float("nan")
     icc_p = float(np.median([g.p_value for g in usable])) if usable else float("nan")
     size = float(np.median([g.mean_group_size for g in usable])) if usable else float("nan")
-    rwg = _rwg_by_cell(base[["unit", "month"]], item_cells, scale_points)
+    agreement = _agreement_by_cell(base[["unit", "month"]], item_cells, scale_points)
+    rwg = agreement["rwg_j"]
     rwg_median = float(rwg.median()) if len(rwg) else float("nan")
-    low = int((rwg < LOW_AGREEMENT).sum())
+    star = agreement["r_star_skew"]
+    low = int((star < LOW_AGREEMENT).sum())
+    beyond = float(agreement["beyond_chance"].mean()) if len(agreement) else float("nan")
     if low:
         notes.append(
-            f"{low} of {len(rwg)} unit-months have low agreement (rwg(j) < {LOW_AGREEMENT:.2f}): "
-            "their members see the unit differently, so its mean hides a split"
+            f"{low} of {len(star)} unit-months have low agreement (r*wg(j) < "
+            f"{LOW_AGREEMENT:.2f} against answers slightly skewed to the agreeable end): "
+            "their members see the unit differently, or no more alike than staff who "
+            "simply tend to agree, so the unit's mean may hide a split"
         )
     moments = alpha_moments(base)
     if moments is not None:
@@ -281,6 +306,9 @@ def aggregation_checks(
         icc_f_p_value=icc_p,
         rwg_j_median=rwg_median,
         low_agreement_cells=low,
+        rwg_star_j_median=float(star.median()) if len(star) else float("nan"),
+        agreement_beyond_chance=beyond,
+        agreement_cells=len(star),
         n_units=int(base["unit"].nunique()),
         n_respondents=int(base["n"].sum()),
         mean_unit_size=size,
@@ -289,21 +317,45 @@ def aggregation_checks(
     )
 
 
-def _rwg_by_cell(keys: pd.DataFrame, item_cells: pd.DataFrame, scale_points: int) -> pd.Series:
-    """rwg(j) of each shown unit-month from its item sums (vectorised)."""
+def _agreement_by_cell(
+    keys: pd.DataFrame, item_cells: pd.DataFrame, scale_points: int
+) -> pd.DataFrame:
+    """Per shown unit-month, from its item sums (vectorised): rwg(j) (uniform null),
+    r*wg(j) against the slightly skewed null, and whether its r*wg(j) against the uniform
+    null is above the 95% critical value for its size (agreement beyond chance)."""
+    columns = ["rwg_j", "r_star_skew", "beyond_chance"]
     items = item_cells.merge(keys, on=["unit", "month"], how="inner")
     items = items[items["n"] >= 2]
     if items.empty:
-        return pd.Series(dtype=float)
+        return pd.DataFrame(columns=columns)
     variance = ((items["sq_total"] - items["total"] ** 2 / items["n"]) / (items["n"] - 1)).clip(
         lower=0
     )
-    grouped = items.assign(variance=variance).groupby(["unit", "month"])["variance"]
-    mean_var, j = grouped.mean(), grouped.count()
-    ratio = mean_var / uniform_null_variance(scale_points)
+    grouped = items.assign(variance=variance).groupby(["unit", "month"])
+    mean_var = grouped["variance"].mean()
+    j = grouped["variance"].count()
+    size = grouped["n"].median().round().astype(int)
+    uniform = uniform_null_variance(scale_points)
+    ratio = mean_var / uniform
     agreement = j * (1.0 - ratio)
-    value = agreement / (agreement + ratio)
-    return value.where(ratio < 1.0, 0.0)
+    rwg = (agreement / (agreement + ratio)).where(ratio < 1.0, 0.0)
+    star_uniform = r_star_wg_j(mean_var.to_numpy(), uniform)
+    critical = np.array(
+        [
+            r_star_critical(int(n), int(k), scale_points)
+            for n, k in zip(size.to_numpy(), j.to_numpy(), strict=True)
+        ]
+    )
+    return pd.DataFrame(
+        {
+            "rwg_j": rwg,
+            "r_star_skew": r_star_wg_j(
+                mean_var.to_numpy(), slight_skew_null_variance(scale_points)
+            ),
+            "beyond_chance": star_uniform > critical,
+        },
+        index=mean_var.index,
+    )
 
 
 def _unit_outcome(series: pd.DataFrame) -> pd.Series:
@@ -387,13 +439,23 @@ def _outcome_links(
             "Spearman ρ, Fisher-z CI with SE √(1.06/(n−3))",
         )
     )
+    corrected, reliability = corrected_correlation(
+        r,
+        gated[["unit", "engagement"]],
+        both["outcome"],
+        reps=data.bootstrap_reps,
+        seed=data.seed,
+    )
     links.append(
         _from_correlation(
-            corrected_for_unit_reliability(r, icc2),
+            corrected,
             name,
             "pearson_corrected",
             "correlation across units corrected for the unreliability of unit means",
-            f"r / √ICC(2), ICC(2) = {icc2:.3f}; test as for pearson",
+            f"r / √reliability of the unit means over their months = {reliability.value:.3f} "
+            f"(one month's ICC {reliability.icc_months:.3f}, {reliability.months:.1f} months "
+            f"per unit; one wave's ICC(2) is {icc2:.3f}); bootstrap CI over units "
+            f"({data.bootstrap_reps} draws, seed {data.seed}); test as for pearson",
         )
     )
     panel = gated[["unit", "month", "engagement"]].merge(
@@ -454,8 +516,10 @@ def _outcome_links(
         n_units=n_units,
         months=int(rows["month"].nunique()),
         min_detectable_r=minimum_detectable_correlation(n_units),
-        warning=too_few_units_warning(n_units, name),
+        warning=too_few_units_warning(n_units, name, reliability.value),
         left_out_containing=containers,
+        reliability=reliability.value,
+        min_detectable_within_unit=minimum_detectable_effect(within),
     )
     return links, summary, outcome_by_unit.rename(name)
 

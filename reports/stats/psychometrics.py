@@ -7,6 +7,7 @@ rwg(j) how far a unit's members agree, against a uniform null (James, Demaree & 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -126,6 +127,43 @@ def uniform_null_variance(scale_points: int) -> float:
     if scale_points < 2:
         raise ValueError("a scale needs at least two points")
     return (scale_points**2 - 1) / 12.0
+
+
+#: Null variances of a slightly skewed answer distribution (LeBreton & Senter 2008,
+#: table 2): staff tend to answer at the agreeable end of a scale, so agreement is judged
+#: against that tendency, not against answers spread evenly.
+SLIGHT_SKEW_NULL_VARIANCE = {5: 1.34, 7: 2.90}
+#: Groups drawn per critical value of r*wg(j) under the uniform null.
+CRITICAL_DRAWS = 4000
+
+
+def slight_skew_null_variance(scale_points: int) -> float:
+    """The slightly skewed null's variance (the uniform's when the scale has no table)."""
+    return SLIGHT_SKEW_NULL_VARIANCE.get(scale_points, uniform_null_variance(scale_points))
+
+
+def r_star_wg_j(mean_item_variance: npt.ArrayLike, null_variance: float) -> npt.NDArray[np.float64]:
+    """r*wg(j) = 1 − mean item variance / null variance (Lindell, Brandt & Whitney 1999).
+
+    Unlike rwg(j) it does not rise with the number of items (no Spearman–Brown step), so
+    twelve items answered at random do not pass for agreement; it goes below 0 when the
+    members disagree more than the null, and is floored at −1.
+    """
+    value = 1.0 - np.asarray(mean_item_variance, dtype=float) / null_variance
+    floored: npt.NDArray[np.float64] = np.maximum(value, -1.0)
+    return floored
+
+
+@functools.lru_cache(maxsize=256)
+def r_star_critical(group_size: int, items: int, scale_points: int = 5) -> float:
+    """95th percentile of r*wg(j) (uniform null variance) for ``group_size`` members
+    answering ``items`` items uniformly at random: above it, a group agrees beyond chance
+    (Dunlap, Burke & Smith-Crowe 2003). Simulated with a fixed seed."""
+    rng = np.random.default_rng(20261123 + 1000 * group_size + items)
+    answers = rng.integers(1, scale_points + 1, size=(CRITICAL_DRAWS, group_size, items))
+    variance = answers.var(axis=1, ddof=1).mean(axis=1)
+    null = r_star_wg_j(variance, uniform_null_variance(scale_points))
+    return float(np.quantile(null, 0.95))
 
 
 def rwg_j(item_variances: npt.ArrayLike, scale_points: int = 5) -> float:

@@ -12,20 +12,31 @@ import math
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from scipy import optimize, special
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from reports.stats.estimate import Estimate, clustered_ratio, kept_warnings
 
 
-def _null_scores(
-    returned: np.ndarray, at_risk: np.ndarray, z: np.ndarray, groups: np.ndarray
+def restricted_scores(
+    returned: np.ndarray, at_risk: np.ndarray, z: np.ndarray, groups: np.ndarray, b: float = 0.0
 ) -> np.ndarray:
-    """Each unit's efficient score for the engagement coefficient under no effect."""
+    """Each unit's efficient score for the engagement coefficient with it fixed at ``b``
+    (log odds per SD) and the intercept refitted under that restriction."""
+
+    def gap(a: float) -> float:
+        return float((at_risk * special.expit(a + b * z)).sum() - returned.sum())
+
     share = returned.sum() / at_risk.sum()
-    weight = at_risk * share * (1 - share)
+    if 0 < share < 1:
+        a = optimize.brentq(gap, -60.0, 60.0) if gap(-60.0) < 0 < gap(60.0) else math.nan
+    else:
+        a = math.nan
+    p = special.expit(a + b * z)
+    weight = at_risk * p * (1 - p)
     centred = z - (weight * z).sum() / weight.sum()
     scores = np.zeros(int(groups.max()) + 1)
-    np.add.at(scores, groups, centred * (returned - at_risk * share))
+    np.add.at(scores, groups, centred * (returned - at_risk * p))
     return scores
 
 
@@ -58,7 +69,9 @@ def binomial_retention(
     endog = np.column_stack([returned, at_risk - returned])
     z = (data["engagement"].to_numpy(dtype=float) - float(data["engagement"].mean())) / sd
     exog = sm.add_constant(z, has_constant="add")
-    groups = pd.factorize(data["unit"])[0]
+    groups = pd.factorize(data["unit"], sort=True)[
+        0
+    ]  # units in a fixed order: seeded draws per unit
     notes: list[str] = []
     try:
         with kept_warnings() as caught:
@@ -81,6 +94,6 @@ def binomial_retention(
         n_obs,
         detail,
         notes,
-        lambda: _null_scores(returned, at_risk, z, groups),
+        lambda b: restricted_scores(returned, at_risk, z, groups, b),
         seed,
     )

@@ -230,7 +230,7 @@ def staff_retention_cox(
     sd = float(engagement_sd) if engagement_sd else float(intervals["engagement"].std())
     if not sd > 0:
         return Estimate.failed(n_units, n_obs, detail, "engagement does not vary")
-    groups = pd.factorize(intervals["unit"])[0]
+    groups = pd.factorize(intervals["unit"], sort=True)[0]  # fixed order for seeded draws
     try:
         fit = fit_cox(
             intervals["exit"],
@@ -246,13 +246,13 @@ def staff_retention_cox(
     if not (math.isfinite(beta) and math.isfinite(se)) or se == 0:
         return Estimate.failed(n_units, n_obs, detail, *notes, "the Cox model gave no usable SE")
 
-    def null_scores() -> npt.NDArray[np.float64]:
+    def null_scores(b: float) -> npt.NDArray[np.float64]:
         at_null = score_residuals(
             intervals["entry"].to_numpy(dtype=float),
             intervals["exit"].to_numpy(dtype=float),
             intervals["event"].to_numpy(dtype=float),
             intervals[["engagement"]].to_numpy(dtype=float) / sd,
-            np.zeros(1),
+            np.array([b]),
         )[:, 0]
         by_unit = np.zeros(int(groups.max()) + 1)
         np.add.at(by_unit, groups, at_null)

@@ -28,6 +28,7 @@ import pandas as pd
 
 from reports.stats.did_imputation import ANTICIPATION, Average, Imputation, TwoWay
 from reports.stats.estimate import Estimate
+from reports.stats.power import minimum_detectable_effect
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -340,7 +341,14 @@ def effect_statement(
     elif excludes:
         first += ", and the interval excludes zero, so chance alone is an unlikely explanation."
     else:
-        first += ", but the interval includes zero, so there is no clear effect either way."
+        first += ", but the interval includes zero, so there is no clear effect either way"
+        smallest = minimum_detectable_effect(est)
+        if math.isfinite(smallest):
+            first += (
+                f"; with this precision only an effect of about {smallest:.{places}f} {unit} "
+                "or more would be found 8 times in 10"
+            )
+        first += "."
     caveats = (
         "This compares trends over time, not randomised groups: managers chose which units "
         "to train, units picked for low scores can rebound on their own (regression to the "

@@ -120,4 +120,7 @@ def test_the_panel_and_glm_refit_from_the_rows(
     )
     expected = links[("client_retention", "binomial_glm")]
     assert glm.estimate == pytest.approx(expected.estimate, rel=1e-9)
-    assert (glm.ci_low, glm.ci_high) == pytest.approx((expected.ci_low, expected.ci_high))
+    assert glm.p_value == expected.p_value
+    # below 30 units the interval inverts a bootstrap test whose p-value is a step function:
+    # rows rounded for the export move its ends by a hair of a step
+    assert (glm.ci_low, glm.ci_high) == pytest.approx((expected.ci_low, expected.ci_high), rel=0.01)

@@ -10,8 +10,6 @@ from numpy.testing import assert_allclose
 from scipy import stats
 
 from reports.stats.correlation import (
-    Correlation,
-    corrected_for_unit_reliability,
     fisher_z_interval,
     pearson,
     spearman,
@@ -61,20 +59,6 @@ def test_too_few_units_or_no_variation_is_a_warning_not_a_number() -> None:
     assert math.isnan(few.r) and "at least 4" in few.warnings[0]
     flat = spearman([1, 1, 1, 1, 1], [1, 2, 3, 4, 5])
     assert math.isnan(flat.r) and "same for every unit" in flat.warnings[0]
-
-
-def test_correction_divides_by_root_icc2_and_keeps_the_test() -> None:
-    observed = Correlation(0.30, 0.10, 0.48, 0.004, 60)
-    res = corrected_for_unit_reliability(observed, 0.64)
-    assert_allclose([res.r, res.ci_low, res.ci_high], [0.375, 0.125, 0.6])
-    assert res.p_value == observed.p_value and res.n_units == 60
-
-
-def test_correction_caps_at_one_and_refuses_nonpositive_icc2() -> None:
-    capped = corrected_for_unit_reliability(Correlation(0.9, 0.8, 0.95, 0.001, 20), 0.5)
-    assert capped.r == 1.0 and any("capped" in w for w in capped.warnings)
-    refused = corrected_for_unit_reliability(Correlation(0.3, 0.1, 0.5, 0.01, 20), -0.1)
-    assert math.isnan(refused.r) and "ICC(2)" in refused.warnings[0]
 
 
 def test_minimum_detectable_correlation_matches_cohens_tables() -> None:

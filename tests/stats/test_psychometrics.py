@@ -121,3 +121,52 @@ def test_alpha_hand_computed() -> None:
 def test_cronbach_alpha_rejects_a_vector() -> None:
     with pytest.raises(ValueError, match="matrix"):
         cronbach_alpha([1, 2, 3])
+
+
+# --- r*wg(j): agreement not inflated by many items, against a slightly skewed null ------
+
+
+def _groups(
+    rng: np.random.Generator, probabilities: list[float], groups: int, size: int
+) -> np.ndarray:
+    """Answers (groups × members × 12 items) drawn from one distribution over 1–5."""
+    return rng.choice(np.arange(1, 6), p=probabilities, size=(groups, size, 12))
+
+
+def test_r_star_wg_j_by_hand() -> None:
+    from reports.stats.psychometrics import r_star_wg_j, slight_skew_null_variance
+
+    assert float(r_star_wg_j(0.5, 2.0)) == pytest.approx(0.75)
+    assert float(r_star_wg_j(5.0, 2.0)) == -1.0  # floored
+    assert slight_skew_null_variance(5) == 1.34
+    # the slight-skew distribution of LeBreton & Senter (2008) has that variance
+    p = np.array([0.05, 0.15, 0.20, 0.35, 0.25])
+    x = np.arange(1, 6)
+    assert float(p @ x**2 - (p @ x) ** 2) == pytest.approx(1.34)
+
+
+@pytest.mark.parametrize("size", [4, 5])
+def test_random_and_skewed_answers_no_longer_pass_for_agreement(size: int) -> None:
+    from reports.stats.psychometrics import r_star_wg_j, slight_skew_null_variance
+
+    rng = np.random.default_rng(size)
+    for probabilities in ([0.2] * 5, [0.05, 0.15, 0.20, 0.35, 0.25]):
+        answers = _groups(rng, probabilities, 2000, size)
+        variances = answers.var(axis=1, ddof=1)  # groups × items
+        old = np.array([rwg_j(v) for v in variances])
+        new = r_star_wg_j(variances.mean(axis=1), slight_skew_null_variance(5))
+        assert (new < 0.70).mean() >= 0.95  # flagged as low agreement
+        if probabilities[0] == 0.05:
+            assert (old >= 0.70).mean() >= 0.85  # rwg(j) called most of these agreeing
+    agreeing = _groups(rng, [0, 0, 0, 0.5, 0.5], 500, size).var(axis=1, ddof=1)
+    assert (r_star_wg_j(agreeing.mean(axis=1), slight_skew_null_variance(5)) >= 0.70).mean() > 0.6
+
+
+def test_the_critical_value_holds_five_percent_under_the_null() -> None:
+    from reports.stats.psychometrics import r_star_critical, r_star_wg_j, uniform_null_variance
+
+    rng = np.random.default_rng(77)
+    answers = _groups(rng, [0.2] * 5, 3000, 5)
+    values = r_star_wg_j(answers.var(axis=1, ddof=1).mean(axis=1), uniform_null_variance(5))
+    assert (values > r_star_critical(5, 12)).mean() == pytest.approx(0.05, abs=0.015)
+    assert r_star_critical(5, 12) > r_star_critical(30, 12)  # larger groups: a lower bar

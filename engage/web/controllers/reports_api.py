@@ -46,7 +46,12 @@ class AggregationOut(msgspec.Struct):
     rwg_j_median: float | None
     alpha_items: int
     icc_f_p_value: float | None
+    #: Unit-months whose r*wg(j) against a slightly skewed null is below 0.70.
     low_agreement_unit_months: int
+    #: Median r*wg(j) against the slightly skewed null (Lindell, Brandt & Whitney 1999).
+    rwg_star_j_median: float | None
+    #: Share of unit-months agreeing beyond chance (r*wg(j) above its 95% critical value).
+    agreement_beyond_chance: float | None
     n_units: int
     waves: int
     warnings: list[str]
@@ -59,6 +64,10 @@ class OutcomeOut(msgspec.Struct):
     n_units: int
     months: int
     min_detectable_r: float | None
+    #: Smallest month-to-month effect (outcome units per engagement point) found 8 times in 10.
+    min_detectable_within_unit: float | None
+    #: Reliability of the unit means correlated (their months pooled).
+    reliability: float | None
     warning: str | None
 
 
@@ -111,6 +120,8 @@ class TrainingEffectOut(msgspec.Struct):
     n_months: int
     pre_trend_estimate: float | None
     pre_trend_p_value: float | None
+    #: Smallest true effect found 8 times in 10 with this precision (outcome units).
+    min_detectable_effect: float | None
     event_study: list[EventTimeOut]
     detail: str
     warnings: list[str]
