@@ -151,7 +151,12 @@ class Imputation:
         return v
 
     def average(self, target: BoolArray) -> Average:
-        """The mean difference over ``target`` rows, tested by the restricted wild bootstrap."""
+        """The mean difference over ``target`` rows, tested by the restricted wild bootstrap.
+
+        The null imposed is "every target row's effect is b" (one common effect): when
+        effects differ between rows, that spread stays in the restricted residuals, so the
+        test and its interval are conservative (wider than they need be), never narrow.
+        """
         v = self.influence(target)
         estimate = float(v @ self.y)
         used = self.control | target
@@ -202,6 +207,6 @@ class Imputation:
             return (inside + outside) / 2
 
         touched = np.unique(units[target])
-        # No draw as extreme as the data: p is below 1/draws, not zero.
-        p_value = max(p_at(0.0), 1.0 / (self.reps + 1))
+        # as extreme as the data in k of B draws: (1 + k) / (B + 1), never 0
+        p_value = (1 + p_at(0.0) * self.reps) / (self.reps + 1)
         return Average(estimate, end(-1.0), end(1.0), p_value, int(target.sum()), int(touched.size))

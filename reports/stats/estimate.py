@@ -79,6 +79,8 @@ WEBB_WEIGHTS = np.array(
 
 
 def _score_p(e: npt.NDArray[np.float64], weights: npt.NDArray[np.float64]) -> float:
+    if not np.all(np.isfinite(e)):
+        return float("nan")  # the restricted fit failed (an absurd null): no test
     denominator = float((e**2).sum())
     if e.size < 2 or denominator <= 0:
         return float("nan")

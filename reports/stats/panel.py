@@ -162,7 +162,7 @@ def within_unit(rows: pd.DataFrame, reps: int = 999, seed: int = 20261123) -> Es
             "the month-to-month model needs at least two pairs of consecutive months in at "
             f"least {MIN_UNITS} units; there are {n_units} such units",
         )
-    units = Groups(pd.factorize(rows["unit"])[0].astype(np.intp))
+    units = Groups(pd.factorize(rows["unit"], sort=True)[0].astype(np.intp))  # fixed draw order
     months = Groups(pd.factorize(rows["month"])[0].astype(np.intp))
     x = rows[["engagement", "outcome"]].to_numpy(dtype=float)
     y = rows["outcome_next"].to_numpy(dtype=float)
@@ -204,7 +204,7 @@ def between_units(rows: pd.DataFrame, reps: int = 999, seed: int = 20261123) -> 
             f"at least {MIN_UNITS} units ({MIN_ROWS} rows); there are {n_units} units and "
             f"{n_obs} rows",
         )
-    codes = pd.factorize(rows["unit"])[0].astype(np.intp)
+    codes = pd.factorize(rows["unit"], sort=True)[0].astype(np.intp)  # fixed draw order
     units = Groups(codes)
     level = units.means(rows[["engagement", "outcome"]].to_numpy(dtype=float))
     mean_e = level[codes, 0]

@@ -135,6 +135,10 @@ def uniform_null_variance(scale_points: int) -> float:
 SLIGHT_SKEW_NULL_VARIANCE = {5: 1.34, 7: 2.90}
 #: Groups drawn per critical value of r*wg(j) under the uniform null.
 CRITICAL_DRAWS = 4000
+#: Larger groups use this size's critical value: the bar only falls with size, so theirs
+#: is a little stricter than needed, and the simulation's memory stays bounded.
+CRITICAL_MAX_GROUP = 60
+CRITICAL_MAX_ITEMS = 24
 
 
 def slight_skew_null_variance(scale_points: int) -> float:
@@ -159,6 +163,8 @@ def r_star_critical(group_size: int, items: int, scale_points: int = 5) -> float
     """95th percentile of r*wg(j) (uniform null variance) for ``group_size`` members
     answering ``items`` items uniformly at random: above it, a group agrees beyond chance
     (Dunlap, Burke & Smith-Crowe 2003). Simulated with a fixed seed."""
+    group_size = min(group_size, CRITICAL_MAX_GROUP)
+    items = min(items, CRITICAL_MAX_ITEMS)
     rng = np.random.default_rng(20261123 + 1000 * group_size + items)
     answers = rng.integers(1, scale_points + 1, size=(CRITICAL_DRAWS, group_size, items))
     variance = answers.var(axis=1, ddof=1).mean(axis=1)

@@ -61,8 +61,9 @@ def _anova(
 
 def _unit_stats(cells: pd.DataFrame) -> tuple[pd.Index, FloatArray, FloatArray, FloatArray]:
     """Per unit: its months, and the sum and sum of squares of its scores."""
-    values = cells.assign(square=cells["engagement"] ** 2).groupby("unit")
-    totals = values.agg(n=("engagement", "size"), s=("engagement", "sum"), q=("square", "sum"))
+    scored = cells.dropna(subset=["engagement"])
+    values = scored.assign(square=scored["engagement"] ** 2).groupby("unit")
+    totals = values.agg(n=("engagement", "count"), s=("engagement", "sum"), q=("square", "sum"))
     return (
         totals.index,
         np.asarray(totals["n"], dtype=np.float64),

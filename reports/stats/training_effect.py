@@ -136,15 +136,23 @@ def did_effect(panel: pd.DataFrame, *, reps: int = 999, seed: int = 20261123) ->
     ).groupby(frame["unit"], sort=False)
     summary = per_unit.agg({"never": "first", "after": "any", "before": "any", "rows": "sum"})
     usable_treated = ~summary["never"] & summary["after"] & summary["before"]
+    # trained after their last result: their months before the window are not-yet-trained
+    # controls, though they give no effect of their own
+    not_yet = ~summary["never"] & ~summary["after"] & summary["before"]
     comparison = summary["never"] & (summary["rows"] >= 2)
     n_treated = int(usable_treated.sum())
     n_comparison = int(comparison.sum())
     notes: list[str] = []
-    unusable = int((~summary["never"] & ~usable_treated).sum())
+    unusable = int((~summary["never"] & ~usable_treated & ~not_yet).sum())
     if unusable:
         notes.append(
             f"{_plural(unusable, 'trained unit')} had no results both from more than "
             f"{LEAD_MONTHS} months before training and after it, and were left out"
+        )
+    if int(not_yet.sum()):
+        notes.append(
+            f"{_plural(int(not_yet.sum()), 'trained unit')} had no results after training "
+            "yet: their earlier months count as untrained"
         )
     single = int((summary["never"] & ~comparison).sum())
     if single:
@@ -152,9 +160,9 @@ def did_effect(panel: pd.DataFrame, *, reps: int = 999, seed: int = 20261123) ->
             f"{_plural(single, 'comparison unit')} with a single month of results "
             "carried no information on change and were left out"
         )
-    keep_units = summary.index[usable_treated | comparison]
+    keep_units = summary.index[usable_treated | comparison | not_yet]
     frame = frame[frame["unit"].isin(keep_units)].reset_index(drop=True)
-    n_units = n_treated + n_comparison
+    n_units = n_treated + n_comparison + int(not_yet.sum())
     n_months = int(frame["t"].nunique())
 
     reasons: list[str] = []
@@ -185,7 +193,7 @@ def did_effect(panel: pd.DataFrame, *, reps: int = 999, seed: int = 20261123) ->
     if reasons:
         return failed(*reasons)
 
-    unit_codes = pd.factorize(frame["unit"])[0].astype(np.intp)
+    unit_codes = pd.factorize(frame["unit"], sort=True)[0].astype(np.intp)  # fixed draws
     month_codes, month_values = pd.factorize(frame["t"])
     design = TwoWay(unit_codes, month_codes.astype(np.intp), n_units, len(month_values))
     gap = (frame["t"] - frame["start"]).to_numpy()  # months since training (NaN: never)

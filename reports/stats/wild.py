@@ -114,6 +114,10 @@ def restricted_wild_bootstrap(
         t_obs = (est - b) / se if se > 0 else math.inf
         return float(np.mean(np.abs(t_star) >= abs(t_obs) - 1e-12))
 
+    def reported(b: float) -> float:
+        # as extreme as the data in k of B draws: (1 + k) / (B + 1), never 0
+        return (1 + p_at(b) * reps) / (reps + 1)
+
     def end(direction: float) -> float:
         step = se if se > 0 else max(abs(est), 1.0)
         inside = est
@@ -138,7 +142,7 @@ def restricted_wild_bootstrap(
         se,
         end(-1.0),
         end(1.0),
-        p_at(0.0),
+        reported(0.0),
         name,
         converged and ok_a and ok_b,
     )

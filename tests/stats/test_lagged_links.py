@@ -163,7 +163,8 @@ def test_restricted_wild_bootstrap_equals_brute_force(clusters: int) -> None:
     table = WEBB_WEIGHTS if clusters < WEBB_BELOW else np.array([-1.0, 1.0])
     weights = np.random.default_rng(seed).choice(table, size=(clusters, reps))
     assert ours.weights == ("Webb" if clusters < WEBB_BELOW else "Rademacher")
-    assert ours.p_value == pytest.approx(_naive_wcr_p(y, x, codes, 1, 0.0, weights), abs=1e-12)
+    share = _naive_wcr_p(y, x, codes, 1, 0.0, weights)  # draws as extreme as the data
+    assert ours.p_value == pytest.approx((1 + share * reps) / (reps + 1), abs=1e-12)
     ols = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": codes})
     assert_allclose(ours.estimate, ols.params[1], rtol=1e-10)
     assert_allclose(ours.se, ols.bse[1], rtol=1e-10)
@@ -188,3 +189,15 @@ def test_engagement_that_never_moves_within_a_unit_is_said_plainly() -> None:
     within, between = lagged_links(panel, reps=99)
     assert math.isnan(within.estimate) and "within units" in within.warnings[0]
     assert between.ok
+
+
+def test_shuffled_rows_give_the_same_bootstrap() -> None:
+    panel = simulated(6, 12, 12, 0.2)
+    shuffled = panel.sample(frac=1.0, random_state=3)
+    for a, b in zip(
+        lagged_links(panel, reps=199, seed=2), lagged_links(shuffled, reps=199, seed=2), strict=True
+    ):
+        assert a.p_value == b.p_value  # each unit keeps its draws
+        assert [a.estimate, a.ci_low, a.ci_high] == pytest.approx(
+            [b.estimate, b.ci_low, b.ci_high], rel=1e-6
+        )

@@ -314,7 +314,7 @@ def test_the_bootstrap_is_seeded_and_its_interval_inverts_its_test() -> None:
     assert "Webb weights" in result.effect.detail  # 6 trained units: Webb
     assert 0 <= result.effect.p_value <= 1
     p = result.effect.p_value
-    assert p * reps == pytest.approx(round(p * reps)) or p == pytest.approx(1 / (reps + 1))
+    assert p * (reps + 1) == pytest.approx(round(p * (reps + 1)))  # (1 + k) / (B + 1)
     assert result.effect.ci_low < result.effect.estimate < result.effect.ci_high
     again = did_effect(_panel(seed=2, n_units=12, effect=0.3), reps=reps)
     assert again == result  # fixed seed
@@ -488,3 +488,27 @@ def test_statement_weighs_the_adjusted_p_value() -> None:
     doubtful = effect_statement(effect, "engagement", "M", p_adjusted=0.2)
     assert "can arise by chance" in doubtful and "adjusted p = 0.20" in doubtful
     assert "unlikely explanation" not in doubtful
+
+
+def test_shuffled_rows_give_the_same_bootstrap() -> None:
+    panel = _panel(seed=2, n_units=12, effect=0.3)
+    shuffled = panel.sample(frac=1.0, random_state=4)
+    a, b = did_effect(panel, reps=199).effect, did_effect(shuffled, reps=199).effect
+    assert a.p_value == b.p_value  # each unit keeps its draws
+    assert [a.estimate, a.ci_low, a.ci_high] == pytest.approx(
+        [b.estimate, b.ci_low, b.ci_high], rel=1e-6
+    )
+
+
+def test_units_trained_after_their_last_result_serve_as_not_yet_trained_controls() -> None:
+    panel = _panel(seed=13, n_units=30, effect=0.3)
+    late = pd.DataFrame(
+        [("late", START + i, 3.5 + 0.01 * i, START + 20) for i in range(12)],
+        columns=["unit", "month", "y", "first_treated"],
+    )
+    base = did_effect(panel, reps=99)
+    more = did_effect(pd.concat([panel, late], ignore_index=True), reps=99)
+    assert more.effect.n_units == base.effect.n_units + 1
+    assert more.n_treated_units == base.n_treated_units
+    assert any("no results after training yet" in w for w in more.warnings)
+    assert more.effect.estimate != base.effect.estimate  # its months inform the prediction
