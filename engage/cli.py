@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from engage.settings import MAX_RETURN_WINDOW_DAYS
+from reports.stats.estimate import DEFAULT_SEED
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -489,7 +490,7 @@ def report() -> None:
     default=None,
     help="Date staff still employed are followed to (default today).",
 )
-@click.option("--seed", type=int, default=20261123, show_default=True, help="Bootstrap seed.")
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Bootstrap seed.")
 @click.option(
     "--reps",
     type=click.IntRange(100, 100_000),
@@ -508,7 +509,6 @@ def report_linkage(fmt: str, out: Path | None, as_of: Any, seed: int, reps: int)
     from engage.reporting.documents import linkage_pdf, standalone_html
     from engage.reporting.linkage import (
         DEFAULT_REPS,
-        DEFAULT_SEED,
         AnalysisData,
         LinkageRun,
         analysis_data,

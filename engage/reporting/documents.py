@@ -21,11 +21,12 @@ from typing import Any
 import anyio.to_thread
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from engage.reporting.linkage import DEFAULT_REPS, DEFAULT_SEED, LinkageRun, linkage_report
+from engage.reporting.linkage import DEFAULT_REPS, LinkageRun, linkage_report
 from engage.settings import project_root
 from engage.sidecar import RENDERING
 from engage.web.pdf import ChartSpec, PdfCharts, html_to_pdf, plotly_js, warm_up
 from reports.charts import as_json, quartile_rows, report_figures
+from reports.stats.estimate import DEFAULT_SEED
 from reports.stats.quartiles import MIN_UNITS as QUARTILE_MIN_UNITS
 from reports.summary import heading, outcome_title, tell
 from reports.training_summary import METHOD_NOTE, signed, training_blocks

@@ -18,6 +18,7 @@ from engage.reporting.linkage_data import UnitInfo, load_linkage_input, organisa
 from engage.reporting.training_data import module_titles
 from engage.sidecar import in_fitting_process
 from reports.contract import analysis_data_json, linkage_json
+from reports.stats.estimate import DEFAULT_SEED
 from reports.stats.linkage import (
     DATASET_SCORE_COLUMNS,
     AnalysisDataset,
@@ -27,7 +28,6 @@ from reports.stats.linkage import (
     build_report,
 )
 
-DEFAULT_SEED = 20261123
 DEFAULT_REPS = 2000
 CSV_COLUMNS = (
     "outcome",

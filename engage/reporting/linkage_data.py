@@ -18,6 +18,7 @@ import pandas as pd
 from engage.db.tables import ClientMetric, OrgSettings, Person, Unit, Wave
 from engage.reporting.publication import asked_engagement_items, published_figures
 from engage.reporting.training_data import training_cohorts
+from reports.stats.estimate import DEFAULT_SEED
 from reports.stats.linkage import ALPHA_COLUMNS, LinkageInput
 from surveys.anonymity import Thresholds
 from surveys.items import ENGAGEMENT_CODES
@@ -87,7 +88,7 @@ def nearest_analysis_unit(units: UnitInfo, analysis: set[int]) -> dict[int, int]
 
 
 async def load_linkage_input(
-    as_of: date, seed: int = 20261123, bootstrap_reps: int = 2000
+    as_of: date, seed: int = DEFAULT_SEED, bootstrap_reps: int = 2000
 ) -> tuple[LinkageInput, UnitInfo]:
     """Everything the linkage report computes from, aggregated in SQL and rolled up."""
     waves = await closed_waves()

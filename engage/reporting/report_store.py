@@ -28,7 +28,6 @@ from engage.db.engine import current_engine
 from engage.db.tables import ReportRun
 from engage.reporting.linkage import (
     DEFAULT_REPS,
-    DEFAULT_SEED,
     AnalysisData,
     LinkageRun,
     analysis_data_of,
@@ -37,6 +36,7 @@ from engage.reporting.linkage import (
 from engage.reporting.linkage_data import load_linkage_input
 from engage.reporting.report_inputs import current_inputs
 from engage.sidecar import FITTING, on_this_database
+from reports.stats.estimate import DEFAULT_SEED
 
 LINKAGE = "linkage"
 #: A run still "running" after this long lost its worker (a crash, a restart), and one

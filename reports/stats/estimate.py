@@ -13,6 +13,9 @@ import numpy.typing as npt
 from scipy import stats
 
 NAN = float("nan")
+#: The seed of every bootstrap and permutation unless a caller asks for another: the same
+#: data always give the same numbers.
+DEFAULT_SEED = 20261123
 
 #: Below this many units, cluster-robust standard errors are known to be too small.
 FEW_CLUSTERS = 30
@@ -90,7 +93,7 @@ def _score_p(e: npt.NDArray[np.float64], weights: npt.NDArray[np.float64]) -> fl
 
 
 def score_bootstrap_p(
-    cluster_scores: npt.ArrayLike, reps: int = 1999, seed: int = 20261123
+    cluster_scores: npt.ArrayLike, reps: int = 1999, seed: int = DEFAULT_SEED
 ) -> float:
     """p-value of a cluster-robust score test, by wild bootstrap of the cluster scores.
 
@@ -109,7 +112,7 @@ def score_interval(
     beta: float,
     se: float,
     reps: int = 1999,
-    seed: int = 20261123,
+    seed: int = DEFAULT_SEED,
 ) -> tuple[float, float]:
     """95% interval of a coefficient: the values b whose wild score bootstrap test (cluster
     scores ``scores_at(b)`` under the null "coefficient = b") does not reject at 5%. Its

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from reports.stats.correlation import Correlation, pearson, spearman
-from reports.stats.estimate import Estimate
+from reports.stats.estimate import DEFAULT_SEED, Estimate
 from reports.stats.multiplicity import benjamini_hochberg
 from reports.stats.panel import lagged_links
 from reports.stats.power import (
@@ -129,7 +129,7 @@ class LinkageInput:
     as_of: date
     ancestors: Mapping[object, frozenset[object]] = field(default_factory=dict)
     scale_points: int = 5
-    seed: int = 20261123
+    seed: int = DEFAULT_SEED
     bootstrap_reps: int = 2000
     training: pd.DataFrame | None = None  # cohorts: unit, module, first_treated, partial
 

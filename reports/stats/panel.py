@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from reports.stats.estimate import FEW_CLUSTERS, Estimate, clustered_t
+from reports.stats.estimate import DEFAULT_SEED, FEW_CLUSTERS, Estimate, clustered_t
 from reports.stats.fixed_effects import Groups, absorb, components
 from reports.stats.wild import fixed_effects_demean, no_effects, restricted_wild_bootstrap
 
@@ -148,7 +148,7 @@ def _clustered(
     )
 
 
-def within_unit(rows: pd.DataFrame, reps: int = 999, seed: int = 20261123) -> Estimate:
+def within_unit(rows: pd.DataFrame, reps: int = 999, seed: int = DEFAULT_SEED) -> Estimate:
     """Month-to-month effect of engagement(t), per scale point, on outcome(t+1), with unit
     and month fixed effects and outcome(t) held fixed (see the module docstring)."""
     counts = rows.groupby("unit")["unit"].transform("size")
@@ -191,7 +191,7 @@ def within_unit(rows: pd.DataFrame, reps: int = 999, seed: int = 20261123) -> Es
     return _clustered(y, x, units, months, k_absorbed, 0, reps, seed, WITHIN_DETAIL, n_obs)
 
 
-def between_units(rows: pd.DataFrame, reps: int = 999, seed: int = 20261123) -> Estimate:
+def between_units(rows: pd.DataFrame, reps: int = 999, seed: int = DEFAULT_SEED) -> Estimate:
     """Association of a unit's mean engagement with its outcome the following month, per
     scale point: the between term of the hybrid model (see the module docstring)."""
     n_units, n_obs = int(rows["unit"].nunique()), len(rows)
@@ -228,7 +228,7 @@ def between_units(rows: pd.DataFrame, reps: int = 999, seed: int = 20261123) -> 
 
 
 def lagged_links(
-    panel: pd.DataFrame, reps: int = 999, seed: int = 20261123
+    panel: pd.DataFrame, reps: int = 999, seed: int = DEFAULT_SEED
 ) -> tuple[Estimate, Estimate]:
     """The month-to-month and the between-units estimate on a panel's lagged rows."""
     rows = lagged_rows(panel)

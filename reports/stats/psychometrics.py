@@ -15,6 +15,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
+from reports.stats.estimate import DEFAULT_SEED
+
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -165,7 +167,7 @@ def r_star_critical(group_size: int, items: int, scale_points: int = 5) -> float
     (Dunlap, Burke & Smith-Crowe 2003). Simulated with a fixed seed."""
     group_size = min(group_size, CRITICAL_MAX_GROUP)
     items = min(items, CRITICAL_MAX_ITEMS)
-    rng = np.random.default_rng(20261123 + 1000 * group_size + items)
+    rng = np.random.default_rng(DEFAULT_SEED + 1000 * group_size + items)
     answers = rng.integers(1, scale_points + 1, size=(CRITICAL_DRAWS, group_size, items))
     variance = answers.var(axis=1, ddof=1).mean(axis=1)
     null = r_star_wg_j(variance, uniform_null_variance(scale_points))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from reports.stats.estimate import Estimate
+from reports.stats.estimate import DEFAULT_SEED, Estimate
 
 #: Fewer units leave 2–4 per quarter: the gap runs 10–13% low and its bootstrap interval
 #: disagrees with its permutation p-value too often (shown from five units per quarter).
@@ -28,7 +28,7 @@ def quartile_gap(
     engagement: npt.ArrayLike,
     outcome: npt.ArrayLike,
     reps: int = 2000,
-    seed: int = 20261123,
+    seed: int = DEFAULT_SEED,
 ) -> Estimate:
     """Top-quartile minus bottom-quartile mean outcome (each quarter = ⌊n/4⌋ units)."""
     x = np.asarray(engagement, dtype=float)

@@ -22,6 +22,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from reports.stats.correlation import Correlation
+from reports.stats.estimate import DEFAULT_SEED
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -89,7 +90,7 @@ def corrected_correlation(
     cells: pd.DataFrame,
     outcome: pd.Series,
     reps: int = 2000,
-    seed: int = 20261123,
+    seed: int = DEFAULT_SEED,
 ) -> tuple[Correlation, Reliability]:
     """Pearson r of unit means with ``outcome`` (indexed by unit), divided by the square
     root of the unit means' reliability, with a bootstrap 95% CI over units.

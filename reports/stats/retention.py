@@ -15,7 +15,7 @@ import statsmodels.api as sm
 from scipy import optimize, special
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
-from reports.stats.estimate import Estimate, clustered_ratio, kept_warnings
+from reports.stats.estimate import DEFAULT_SEED, Estimate, clustered_ratio, kept_warnings
 
 
 def restricted_scores(
@@ -41,7 +41,7 @@ def restricted_scores(
 
 
 def binomial_retention(
-    rows: pd.DataFrame, engagement_sd: float | None = None, seed: int = 20261123
+    rows: pd.DataFrame, engagement_sd: float | None = None, seed: int = DEFAULT_SEED
 ) -> Estimate:
     """Odds ratio per SD of engagement from rows of unit, engagement, returned, at_risk.
 

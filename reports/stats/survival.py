@@ -20,7 +20,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.duration.hazard_regression import PHReg
 
-from reports.stats.estimate import Estimate, clustered_ratio, kept_warnings
+from reports.stats.estimate import DEFAULT_SEED, Estimate, clustered_ratio, kept_warnings
 
 #: How long a unit's last engagement measurement stands for it when no newer wave came.
 CARRY_FORWARD_MONTHS = 6
@@ -209,7 +209,7 @@ def counting_process(people: pd.DataFrame, engagement: pd.DataFrame, as_of: date
 
 
 def staff_retention_cox(
-    intervals: pd.DataFrame, engagement_sd: float | None = None, seed: int = 20261123
+    intervals: pd.DataFrame, engagement_sd: float | None = None, seed: int = DEFAULT_SEED
 ) -> Estimate:
     """Hazard ratio of leaving per SD of unit engagement (robust SEs clustered by unit)."""
     detail = (

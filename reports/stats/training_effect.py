@@ -27,7 +27,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from reports.stats.did_imputation import ANTICIPATION, Average, Imputation, TwoWay
-from reports.stats.estimate import Estimate
+from reports.stats.estimate import DEFAULT_SEED, Estimate
 from reports.stats.power import minimum_detectable_effect
 
 FloatArray = npt.NDArray[np.float64]
@@ -105,7 +105,7 @@ def _estimate(average: Average, n_units: int, n_obs: int, how: str) -> Estimate:
     )
 
 
-def did_effect(panel: pd.DataFrame, *, reps: int = 999, seed: int = 20261123) -> TrainingEffect:
+def did_effect(panel: pd.DataFrame, *, reps: int = 999, seed: int = DEFAULT_SEED) -> TrainingEffect:
     """The effect of training on ``y``, with its pre-trend check and event study.
 
     ``panel`` has one row per unit and month: ``unit``, ``month`` (Period "M"), ``y`` and

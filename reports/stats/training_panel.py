@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from reports.stats.estimate import DEFAULT_SEED
 from reports.stats.training_effect import TrainingEffect, did_effect
 
 #: Share of a unit's staff who must have completed a module for the unit to count as trained.
@@ -93,7 +94,7 @@ def module_effects(
     trained: pd.DataFrame,
     *,
     reps: int = 999,
-    seed: int = 20261123,
+    seed: int = DEFAULT_SEED,
 ) -> tuple[ModuleEffect, ...]:
     """Difference-in-differences of every module with trained units, on every outcome.
 

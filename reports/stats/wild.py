@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from reports.stats.estimate import WEBB_WEIGHTS
+from reports.stats.estimate import DEFAULT_SEED, WEBB_WEIGHTS
 from reports.stats.fixed_effects import Groups, absorb
 
 FloatArray = npt.NDArray[np.float64]
@@ -62,7 +62,7 @@ def restricted_wild_bootstrap(
     demean: Demean = no_effects,
     k_absorbed: int = 0,
     reps: int = 999,
-    seed: int = 20261123,
+    seed: int = DEFAULT_SEED,
 ) -> WildResult:
     """WCR test and interval for coefficient ``index`` of ``y ~ x`` (+ absorbed effects).
 

@@ -13,10 +13,11 @@ from litestar.params import QueryParameter
 
 from engage import clock
 from engage.auth.guards import requires_role
-from engage.reporting.linkage import DEFAULT_REPS, DEFAULT_SEED, dataset_json
+from engage.reporting.linkage import DEFAULT_REPS, dataset_json
 from engage.reporting.report_store import NotReady, ready_linkage
 from engage.web.errors import RuleConflict
 from engage.web.lanes import report_lane
+from reports.stats.estimate import DEFAULT_SEED
 
 
 class LinkOut(msgspec.Struct):
