@@ -30,7 +30,7 @@ import numpy.typing as npt
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from reports.stats.estimate import WEBB_WEIGHTS
+from reports.stats.estimate import WEBB_WEIGHTS, inverted_interval
 from reports.stats.wild import BISECTIONS, LEVEL, WEBB_BELOW
 
 FloatArray = npt.NDArray[np.float64]
@@ -189,24 +189,9 @@ class Imputation:
 
         scale = math.sqrt(float(c0 @ c0)) or max(abs(estimate), 1.0)
 
-        def end(direction: float) -> float:
-            step, inside = scale, estimate
-            for _ in range(40):
-                outside = estimate + direction * step
-                if p_at(outside) < LEVEL:
-                    break
-                inside, step = outside, step * 2
-            else:
-                return direction * math.inf
-            for _ in range(BISECTIONS):
-                middle = (inside + outside) / 2
-                if p_at(middle) < LEVEL:
-                    outside = middle
-                else:
-                    inside = middle
-            return (inside + outside) / 2
+        low, high = inverted_interval(lambda b: p_at(b) < LEVEL, estimate, scale, BISECTIONS)
 
         touched = np.unique(units[target])
         # as extreme as the data in k of B draws: (1 + k) / (B + 1), never 0
         p_value = (1 + p_at(0.0) * self.reps) / (self.reps + 1)
-        return Average(estimate, end(-1.0), end(1.0), p_value, int(target.sum()), int(touched.size))
+        return Average(estimate, low, high, p_value, int(target.sum()), int(touched.size))

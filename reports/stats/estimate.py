@@ -124,17 +124,26 @@ def score_interval(
         p = _score_p(np.asarray(scores_at(b), dtype=float), weights)
         return math.isfinite(p) and p < 0.05
 
+    return inverted_interval(rejects, beta, se if se > 0 and math.isfinite(se) else 1.0)
+
+
+def inverted_interval(
+    rejects: Callable[[float], bool], estimate: float, step: float, bisections: int = 60
+) -> tuple[float, float]:
+    """A test's 95% interval by inversion: the values around ``estimate`` that ``rejects``
+    does not reject at 5%. Steps outwards double until a value is rejected, then bisection
+    finds the end; an end no value up to 2⁴⁰ steps away reaches is infinite."""
+
     def end(direction: float) -> float:
-        step = se if se > 0 and math.isfinite(se) else 1.0
-        inside = beta
-        for _ in range(30):
-            outside = beta + direction * step
+        inside, distance = estimate, step
+        for _ in range(40):
+            outside = estimate + direction * distance
             if rejects(outside):
                 break
-            inside, step = outside, step * 2
+            inside, distance = outside, distance * 2
         else:
             return direction * math.inf
-        for _ in range(40):
+        for _ in range(bisections):
             middle = (inside + outside) / 2
             if rejects(middle):
                 outside = middle

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from reports.stats.estimate import DEFAULT_SEED, WEBB_WEIGHTS
+from reports.stats.estimate import DEFAULT_SEED, WEBB_WEIGHTS, inverted_interval
 from reports.stats.fixed_effects import Groups, absorb
 
 FloatArray = npt.NDArray[np.float64]
@@ -118,30 +118,16 @@ def restricted_wild_bootstrap(
         # as extreme as the data in k of B draws: (1 + k) / (B + 1), never 0
         return (1 + p_at(b) * reps) / (reps + 1)
 
-    def end(direction: float) -> float:
-        step = se if se > 0 else max(abs(est), 1.0)
-        inside = est
-        for _ in range(40):
-            outside = est + direction * step
-            if p_at(outside) < LEVEL:
-                break
-            inside, step = outside, step * 2
-        else:
-            return direction * math.inf
-        for _ in range(BISECTIONS):
-            middle = (inside + outside) / 2
-            if p_at(middle) < LEVEL:
-                outside = middle
-            else:
-                inside = middle
-        return (inside + outside) / 2
+    low, high = inverted_interval(
+        lambda b: p_at(b) < LEVEL, est, se if se > 0 else max(abs(est), 1.0), BISECTIONS
+    )
 
     name = "Webb" if g < WEBB_BELOW else "Rademacher"
     return WildResult(
         est,
         se,
-        end(-1.0),
-        end(1.0),
+        low,
+        high,
         reported(0.0),
         name,
         converged and ok_a and ok_b,
