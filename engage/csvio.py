@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass, field
@@ -360,11 +361,21 @@ def safe_cell(value: object) -> object:
     return value
 
 
+#: Separators a spreadsheet may split on besides the comma, by locale or guess.
+OTHER_SEPARATORS = (";", "\t")
+
+
 def export_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """CSV text of ``rows`` under ``header``, every text cell through ``safe_cell``."""
+    """CSV text of ``rows`` under ``header``, every text cell through ``safe_cell``; a row
+    with a text cell holding another separator has its text quoted, so a spreadsheet that
+    splits on ``;`` cannot cut a formula out of the middle of a cell."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([safe_cell(c) for c in header])
-    for row in rows:
-        writer.writerow([safe_cell(c) for c in row])
+    plain = csv.writer(out, lineterminator="\n")
+    quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
+    for row in itertools.chain([header], rows):
+        cells = [safe_cell(c) for c in row]
+        if any(isinstance(c, str) and any(s in c for s in OTHER_SEPARATORS) for c in cells):
+            quoted.writerow(cells)
+        else:
+            plain.writerow(cells)
     return out.getvalue()

@@ -286,3 +286,22 @@ def test_text_a_spreadsheet_would_run_is_neutralised_and_numbers_stay_numbers() 
     assert rows[1] == ["'" + evil, "-0.25", "'+1 more"]
     assert rows[2] == ["'@SUM(A1)", "3", "'\tx"]
     assert rows[3] == ["Harbour - east", "-1", "'-"]  # only a leading sign is a formula
+
+
+def test_a_spreadsheet_splitting_on_semicolons_cannot_cut_a_formula_out_of_a_cell() -> None:
+    import csv
+    import io
+
+    from engage.csvio import export_csv
+
+    text = export_csv(["unit_name", "value"], [["x;=1+1", 2.5], ["Plain", -3], ["a\t@b", 1]])
+    assert list(csv.reader(io.StringIO(text))) == [
+        ["unit_name", "value"],
+        ["x;=1+1", "2.5"],
+        ["Plain", "-3"],
+        ["a\t@b", "1"],
+    ]
+    for delimiter in (";", "\t", ","):  # however a spreadsheet guesses the separator
+        for row in csv.reader(io.StringIO(text), delimiter=delimiter):
+            assert not any(cell.startswith(("=", "+", "@")) for cell in row), (delimiter, row)
+    assert '"x;=1+1",2.5' in text  # the text quoted, the number still a number
