@@ -171,13 +171,22 @@ def clustered_ratio(
     coefficient is b"; the interval inverts that test) and a note says so.
     """
     low, high, p_value = clustered_t(beta, se, n_units)
+    how = f"t with {n_units - 1} df"
     note = few_clusters_note(n_units)
     if note:
         notes.append(note)
         p_value = score_bootstrap_p(null_scores(0.0), seed=seed)
         low, high = score_interval(null_scores, beta, se, seed=seed)
+        how = "wild score bootstrap p-value, interval by test inversion"
     return Estimate(
-        math.exp(beta), math.exp(low), math.exp(high), p_value, n_units, n_obs, detail, tuple(notes)
+        math.exp(beta),
+        math.exp(low),
+        math.exp(high),
+        p_value,
+        n_units,
+        n_obs,
+        f"{detail}; {how}",
+        tuple(notes),
     )
 
 

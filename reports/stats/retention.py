@@ -52,7 +52,7 @@ def binomial_retention(
     data = data[data["at_risk"] > 0]
     n_units = int(data["unit"].nunique())
     n_obs = len(data)
-    detail = "binomial GLM (logit), errors clustered by unit, t with units − 1 df"
+    detail = "binomial GLM (logit), errors clustered by unit"
     if n_units < 5 or n_obs < 10:
         return Estimate.failed(
             n_units,

@@ -212,10 +212,7 @@ def staff_retention_cox(
     intervals: pd.DataFrame, engagement_sd: float | None = None, seed: int = DEFAULT_SEED
 ) -> Estimate:
     """Hazard ratio of leaving per SD of unit engagement (robust SEs clustered by unit)."""
-    detail = (
-        "Cox PH (Efron ties), time-varying unit engagement, errors clustered by unit, "
-        "t with units − 1 df"
-    )
+    detail = "Cox PH (Efron ties), time-varying unit engagement, errors clustered by unit"
     n_units = int(intervals["unit"].nunique()) if len(intervals) else 0
     n_obs = len(intervals)
     events = int(intervals["event"].sum()) if len(intervals) else 0
