@@ -23,15 +23,18 @@ cluster bootstrap (``reports.stats.wild``), which keeps its size with few units.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
 from reports.stats.estimate import DEFAULT_SEED, FEW_CLUSTERS, Estimate, clustered_t
 from reports.stats.fixed_effects import Groups, absorb, components
-from reports.stats.wild import fixed_effects_demean, no_effects, restricted_wild_bootstrap
+from reports.stats.wild import (
+    clustered_coefficient,
+    fixed_effects_demean,
+    no_effects,
+    restricted_wild_bootstrap,
+)
 
 #: Fewest units and rows a lagged estimate is attempted on.
 MIN_UNITS = 5
@@ -129,23 +132,17 @@ def _clustered(
         return Estimate(
             wild.estimate, wild.ci_low, wild.ci_high, wild.p_value, g, n_obs, how, tuple(notes)
         )
-    if months is not None:
-        demeaned, converged = absorb(np.column_stack([y, x]), units, months)
-    else:
-        demeaned, converged = np.column_stack([y, x]), True
-    y_dm, x_dm = demeaned[:, 0], demeaned[:, 1:]
-    bread = np.linalg.inv(x_dm.T @ x_dm)
-    beta = bread @ (x_dm.T @ y_dm)
-    resid = y_dm - x_dm @ beta
-    scores = units.sums(x_dm * resid[:, None])
-    n, k = x_dm.shape
-    correction = g / (g - 1) * (n - 1) / (n - k - k_absorbed)
-    se = math.sqrt(max(float((correction * bread @ (scores.T @ scores) @ bread)[index, index]), 0))
-    low, high, p_value = clustered_t(float(beta[index]), se, g)
-    kept = () if converged else ("the fixed-effects demeaning did not fully converge",)
-    return Estimate(
-        float(beta[index]), low, high, p_value, g, n_obs, f"{detail}; t with {g - 1} df", kept
+    beta, se, converged = clustered_coefficient(
+        y,
+        x,
+        units,
+        index,
+        demean=fixed_effects_demean(units, months) if months is not None else no_effects,
+        k_absorbed=k_absorbed,
     )
+    low, high, p_value = clustered_t(beta, se, g)
+    kept = () if converged else ("the fixed-effects demeaning did not fully converge",)
+    return Estimate(beta, low, high, p_value, g, n_obs, f"{detail}; t with {g - 1} df", kept)
 
 
 def within_unit(rows: pd.DataFrame, reps: int = 999, seed: int = DEFAULT_SEED) -> Estimate:

@@ -53,6 +53,40 @@ def no_effects(x: FloatArray) -> tuple[FloatArray, bool]:
     return x, True
 
 
+def _cr1(
+    y_dm: FloatArray, x_dm: FloatArray, clusters: Groups, index: int, k_absorbed: int
+) -> tuple[FloatArray, FloatArray, FloatArray, float, float]:
+    """OLS on demeaned data: bread (X'X)⁻¹, coefficients, coefficient ``index``'s influence
+    row, the CR1 factor G/(G−1)·(N−1)/(N−K) and that coefficient's CR1 SE."""
+    n, k = x_dm.shape
+    g = clusters.size
+    bread = np.asarray(np.linalg.inv(x_dm.T @ x_dm), dtype=float)
+    beta: FloatArray = bread @ (x_dm.T @ y_dm)
+    resid = y_dm - x_dm @ beta
+    influence: FloatArray = (bread @ x_dm.T)[index]
+    correction = g / (g - 1) * (n - 1) / (n - k - k_absorbed)
+    se = math.sqrt(
+        correction * float((clusters.sums(influence[:, None] * resid[:, None]) ** 2).sum())
+    )
+    return bread, beta, influence, correction, se
+
+
+def clustered_coefficient(
+    y: FloatArray,
+    x: FloatArray,
+    clusters: Groups,
+    index: int,
+    *,
+    demean: Demean = no_effects,
+    k_absorbed: int = 0,
+) -> tuple[float, float, bool]:
+    """Coefficient ``index`` of ``y ~ x`` (+ absorbed effects), its CR1 SE (the same as
+    ``restricted_wild_bootstrap`` studentises with), and whether the demeaning converged."""
+    demeaned, converged = demean(np.column_stack([y, x]))
+    _, beta, _, _, se = _cr1(demeaned[:, 0], demeaned[:, 1:], clusters, index, k_absorbed)
+    return float(beta[index]), se, converged
+
+
 def restricted_wild_bootstrap(
     y: FloatArray,
     x: FloatArray,
@@ -72,16 +106,9 @@ def restricted_wild_bootstrap(
     """
     demeaned, converged = demean(np.column_stack([y, x]))
     y_dm, x_dm = demeaned[:, 0], demeaned[:, 1:]
-    n, k = x_dm.shape
+    k = x_dm.shape[1]
     g = clusters.size
-    bread = np.asarray(np.linalg.inv(x_dm.T @ x_dm), dtype=float)
-    beta = bread @ (x_dm.T @ y_dm)
-    resid = y_dm - x_dm @ beta
-    influence = (bread @ x_dm.T)[index]
-    correction = g / (g - 1) * (n - 1) / (n - k - k_absorbed)
-    se = math.sqrt(
-        correction * float((clusters.sums(influence[:, None] * resid[:, None]) ** 2).sum())
-    )
+    bread, beta, influence, correction, se = _cr1(y_dm, x_dm, clusters, index, k_absorbed)
     others = [j for j in range(k) if j != index]
     x_o = x_dm[:, others]
     target = x_dm[:, index]
