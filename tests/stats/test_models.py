@@ -384,3 +384,25 @@ def test_cox_with_few_units_takes_its_p_from_the_score_bootstrap() -> None:
     by_unit = pd.Series(at_null).groupby(pd.factorize(rows["unit"], sort=True)[0]).sum().to_numpy()
     assert res.p_value == score_bootstrap_p(by_unit, seed=3)
     assert any("wild score bootstrap" in w for w in res.warnings)
+
+
+def test_restricted_glm_scores_equal_statsmodels_with_the_coefficient_as_offset() -> None:
+    from reports.stats.retention import restricted_scores
+
+    frame = _retention_rows(6, 12, 0.3)
+    returned, at_risk = frame["returned"].to_numpy(float), frame["at_risk"].to_numpy(float)
+    z = (frame["engagement"] - frame["engagement"].mean()).to_numpy() / frame["engagement"].std()
+    groups = pd.factorize(frame["unit"], sort=True)[0]
+    for b in (-0.4, 0.0, 0.25):
+        # the intercept refitted with the engagement coefficient held at b (an offset)
+        fit = sm.GLM(
+            np.column_stack([returned, at_risk - returned]),
+            np.ones((len(z), 1)),
+            family=sm.families.Binomial(),
+            offset=b * z,
+        ).fit()
+        p = 1 / (1 + np.exp(-(fit.params[0] + b * z)))
+        w = at_risk * p * (1 - p)
+        centred = z - (w * z).sum() / w.sum()
+        expected = pd.Series(centred * (returned - at_risk * p)).groupby(groups).sum()
+        assert_allclose(restricted_scores(returned, at_risk, z, groups, b), expected, atol=1e-8)
